@@ -1,0 +1,12 @@
+import ArgumentParser
+import PicolayerKit
+
+@main
+struct Picolayer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "picolayer",
+        abstract: "Build, package, run and publish PicoLisp on AWS Lambda.",
+        version: PicolayerVersion.current,
+        subcommands: []
+    )
+}
