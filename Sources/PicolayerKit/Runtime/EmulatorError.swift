@@ -1,0 +1,44 @@
+import Foundation
+
+/// What can go wrong while emulating Lambda locally (not the function's own errors: those are results).
+public enum EmulatorError: Error, LocalizedError, Equatable {
+    case noBootstrap(searched: [String])
+    case spawnFailed(path: String, errno: Int32)
+    case bindFailed(host: String, port: Int, reason: String)
+    case eventTooLarge(size: Int)
+    case reservedVariable(String)
+    case invalidTimeout(Duration)
+    case invalidMemorySize(Int)
+    case invalidEnvironmentLine(file: String, line: Int, text: String)
+    case unreadableFile(path: String, reason: String)
+    case shutDown
+
+    public var errorDescription: String? {
+        switch self {
+        case .noBootstrap(let searched):
+            return "Couldn't find valid bootstrap(s): [\(searched.joined(separator: " "))]. "
+                + "Build the layer (picolayer build) or pass --layer/--task-root pointing at a folder "
+                + "with an executable `bootstrap`."
+        case .spawnFailed(let path, let errno):
+            return "Could not start the runtime \(path): \(String(cString: strerror(errno))). "
+                + "Check that it is executable (chmod +x) and that its #! interpreter exists."
+        case .bindFailed(let host, let port, let reason):
+            return "Could not listen on \(host):\(port): \(reason). Choose another port with --port."
+        case .eventTooLarge(let size):
+            return "The event is \(size) bytes; Lambda accepts at most \(RuntimeAPI.maxPayloadSize) bytes "
+                + "for a synchronous invocation. Use a smaller event."
+        case .reservedVariable(let name):
+            return "\(name) is set by Lambda itself and cannot be given with --env or --env-file. Remove it."
+        case .invalidTimeout(let timeout):
+            return "The timeout \(timeout) is out of range: Lambda accepts 1 to 900 seconds. Pass --timeout S."
+        case .invalidMemorySize(let size):
+            return "The memory size \(size) MB is out of range: Lambda accepts 128 to 10240 MB. Pass --memory MB."
+        case .invalidEnvironmentLine(let file, let line, let text):
+            return "\(file):\(line): `\(text)` is not KEY=VALUE. Fix the line or remove it."
+        case .unreadableFile(let path, let reason):
+            return "Could not read \(path): \(reason). Check the path."
+        case .shutDown:
+            return "The emulator was shut down before the invocation finished."
+        }
+    }
+}

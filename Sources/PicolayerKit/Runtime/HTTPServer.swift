@@ -1,0 +1,98 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A listening HTTP/1.1 server on loopback; `handler` makes the one handler of each new connection.
+struct HTTPServer: Sendable {
+    let channel: any Channel
+    let port: Int
+
+    static func start(
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        handler: @escaping @Sendable () -> any ChannelHandler
+    ) async throws(EmulatorError) -> HTTPServer {
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(handler())
+                }
+            }
+        do {
+            let channel = try await bootstrap.bind(host: host, port: port).get()
+            guard let bound = channel.localAddress?.port else {
+                throw EmulatorError.bindFailed(host: host, port: port, reason: "no local port")
+            }
+            return HTTPServer(channel: channel, port: bound)
+        } catch let error as EmulatorError {
+            throw error
+        } catch {
+            throw .bindFailed(host: host, port: port, reason: "\(error)")
+        }
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+}
+
+/// Writing one whole HTTP response, the way both servers answer.
+extension ChannelHandlerContext {
+    func writeHTTPResponse(
+        status: HTTPResponseStatus,
+        headers: [(String, String)] = [],
+        body: ByteBuffer?,
+        contentType: String? = "application/json",
+        keepAlive: Bool
+    ) {
+        var head = HTTPResponseHead(version: .http1_1, status: status)
+        for (name, value) in headers { head.headers.add(name: name, value: value) }
+        if let contentType, body != nil { head.headers.replaceOrAdd(name: "Content-Type", value: contentType) }
+        head.headers.replaceOrAdd(name: "Content-Length", value: String(body?.readableBytes ?? 0))
+        if !keepAlive { head.headers.replaceOrAdd(name: "Connection", value: "close") }
+        write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+        if let body, body.readableBytes > 0 {
+            write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
+        }
+        let done = eventLoop.makePromise(of: Void.self)
+        writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: done)
+        if !keepAlive {
+            let channel = self.channel
+            done.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    func errorBody(type: String, message: String) -> ByteBuffer {
+        channel.allocator.buffer(string: LambdaJSON.error(type: type, message: message))
+    }
+}
+
+/// The small JSON documents the emulator writes itself.
+enum LambdaJSON {
+    /// `{"errorMessage":"...","errorType":"..."}`, Lambda's ErrorResponse shape.
+    static func error(type: String, message: String) -> String {
+        "{\"errorMessage\":\(quote(message)),\"errorType\":\(quote(type))}"
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let c where c.value < 0x20: out += String(format: "\\u%04x", c.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The Lambda Invoke API (2015-03-31) on 127.0.0.1, enough for `aws lambda invoke --endpoint-url`, boto3 and
+/// curl:
+///
+/// | method | path                                                | answer                                  |
+/// |--------|-----------------------------------------------------|-----------------------------------------|
+/// | POST   | /2015-03-31/functions/{name or "function"}/invocations | 200 RequestResponse, 202 Event, 204 DryRun |
+/// | any    | anything else                                       | 404 ResourceNotFoundException          |
+///
+/// Function errors are 200 with `X-Amz-Function-Error: Unhandled`, as on Lambda.
+public struct InvokeAPIServer: Sendable {
+    private let server: HTTPServer
+    public var port: Int { server.port }
+
+    /// - Parameters:
+    ///   - log: receives the server's own messages (failed event invocations); the function's log stream goes
+    ///     to the pool's `output`.
+    public static func start(
+        pool: LocalLambdaPool,
+        port: Int = 0,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws(EmulatorError) -> InvokeAPIServer {
+        let names = [pool.configuration.functionName, InvokeAPI.rieFunctionName, pool.configuration.functionARN]
+        let server = try await HTTPServer.start(port: port) {
+            InvokeAPIHandler(pool: pool, functionNames: Set(names), log: log)
+        }
+        return InvokeAPIServer(server: server)
+    }
+
+    public func close() async {
+        await server.close()
+    }
+}
+
+final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let pool: LocalLambdaPool
+    private let functionNames: Set<String>
+    private let log: @Sendable (String) -> Void
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var overLimit = false
+
+    init(pool: LocalLambdaPool, functionNames: Set<String>, log: @escaping @Sendable (String) -> Void) {
+        self.pool = pool
+        self.functionNames = functionNames
+        self.log = log
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = []
+            overLimit = false
+        case .body(let chunk):
+            guard !overLimit else { return }
+            if body.count + chunk.readableBytes > RuntimeAPI.maxPayloadSize {
+                overLimit = true
+                body = []
+            } else {
+                body.append(contentsOf: chunk.readableBytesView)
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            handle(context: context, head: head, event: body)
+            body = []
+        }
+    }
+
+    private func handle(context: ChannelHandlerContext, head: HTTPRequestHead, event: [UInt8]) {
+        let keepAlive = head.isKeepAlive
+        func fail(_ status: HTTPResponseStatus, _ type: String, _ message: String) {
+            let body = context.channel.allocator.buffer(string: "{\"Type\":\"User\",\"message\":\(LambdaJSON.quote(message))}")
+            context.writeHTTPResponse(
+                status: status, headers: [(InvokeAPI.Header.errorType, type)], body: body, keepAlive: keepAlive)
+        }
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        guard head.method == .POST, path.hasPrefix(InvokeAPI.pathPrefix), path.hasSuffix(InvokeAPI.pathSuffix) else {
+            fail(.notFound, "UnknownOperationException", "No such operation: \(head.method.rawValue) \(path)")
+            return
+        }
+        let name = String(path.dropFirst(InvokeAPI.pathPrefix.count).dropLast(InvokeAPI.pathSuffix.count))
+        let decodedName = name.removingPercentEncoding ?? name
+        guard functionNames.contains(decodedName) else {
+            fail(.notFound, "ResourceNotFoundException", "Function not found: \(decodedName)")
+            return
+        }
+        if overLimit {
+            fail(
+                .payloadTooLarge, "RequestTooLargeException",
+                "Request must be smaller than \(RuntimeAPI.maxPayloadSize) bytes for the InvokeFunction operation")
+            return
+        }
+        var clientContext: String?
+        if let encoded = head.headers.first(name: InvokeAPI.Header.clientContext) {
+            guard let data = Data(base64Encoded: encoded), let text = String(data: data, encoding: .utf8) else {
+                fail(
+                    .badRequest, "InvalidRequestContentException",
+                    "Client context must be a valid Base64-encoded JSON object.")
+                return
+            }
+            clientContext = text
+        }
+        let invocationType = head.headers.first(name: InvokeAPI.Header.invocationType) ?? "RequestResponse"
+        let wantsTail = head.headers.first(name: InvokeAPI.Header.logType)?.lowercased() == "tail"
+        let pool = self.pool
+        let log = self.log
+        switch invocationType {
+        case "DryRun":
+            context.writeHTTPResponse(status: .noContent, body: nil, keepAlive: keepAlive)
+        case "Event":
+            Task {
+                do {
+                    _ = try await pool.invoke(event, clientContext: clientContext)
+                } catch {
+                    log("picolayer serve: event invocation failed: \(error.localizedDescription)\n")
+                }
+            }
+            context.writeHTTPResponse(status: .accepted, body: nil, keepAlive: keepAlive)
+        case "RequestResponse":
+            let promise = context.eventLoop.makePromise(of: InvocationResult.self)
+            promise.completeWithTask { try await pool.invoke(event, clientContext: clientContext) }
+            promise.futureResult.assumeIsolated().whenComplete { result in
+                switch result {
+                case .success(let result):
+                    context.writeHTTPResponse(
+                        status: .ok, headers: Self.headers(for: result, tail: wantsTail),
+                        body: context.channel.allocator.buffer(bytes: result.payload),
+                        contentType: result.contentType ?? "application/json", keepAlive: keepAlive)
+                case .failure(let error):
+                    let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+                    fail(.internalServerError, "ServiceException", message)
+                }
+            }
+        default:
+            fail(
+                .badRequest, "InvalidParameterValueException",
+                "Invocation type \(invocationType) is not one of RequestResponse, Event, DryRun.")
+        }
+    }
+
+    private static func headers(for result: InvocationResult, tail: Bool) -> [(String, String)] {
+        var headers = [
+            (InvokeAPI.Header.requestID, result.requestID),
+            (InvokeAPI.Header.executedVersion, "$LATEST"),
+        ]
+        if result.isError { headers.append((InvokeAPI.Header.functionError, "Unhandled")) }
+        if tail {
+            let text = Array(result.logText.utf8)
+            let last = text.suffix(InvokeAPI.logTailSize)
+            headers.append((InvokeAPI.Header.logResult, Data(last).base64EncodedString()))
+        }
+        return headers
+    }
+}

@@ -1,0 +1,294 @@
+import Foundation
+import NIOCore
+
+/// One Lambda execution environment on this machine: a Runtime API server and the `bootstrap` process behind
+/// it, kept warm across invocations, started cold again after a crash or a timeout.
+///
+/// ```swift
+/// let configuration = FunctionConfiguration(handler: "main.handler", taskRoot: "fn", layerDirectory: "build/layer")
+/// let result = try await LocalLambda.with(configuration) { lambda in
+///     try await lambda.invoke(Array(#"{"name":"world"}"#.utf8))
+/// }
+/// if let type = result.errorType { print("failed:", type) }
+/// ```
+///
+/// Invocations run one at a time (the actor queues them); use ``LocalLambdaPool`` for several instances.
+/// Function errors, crashes and timeouts are *results* (``InvocationResult/errorType``); `invoke` throws only
+/// ``EmulatorError``s, for problems of the emulator itself (no bootstrap, event too large, port unavailable).
+/// Call ``shutdown()`` (or use ``with(_:hooks:output:_:)``) so the runtime process does not outlive you.
+public actor LocalLambda {
+    public let configuration: FunctionConfiguration
+    private let hooks: EmulatorHooks
+    private let output: (@Sendable ([UInt8]) -> Void)?
+    private let state = RuntimeAPIState()
+    private var server: RuntimeAPIServer?
+    private var process: RuntimeProcess?
+    private var generation = 0
+    private var timerToken = 0
+    private var isShutDown = false
+
+    /// - Parameters:
+    ///   - hooks: request ids, trace ids and the clock; tests pass fixed ones.
+    ///   - output: receives the log stream as it arrives: the runtime's stdout and stderr, and Lambda's
+    ///     `START`, `END` and `REPORT` lines around each invocation (e.g. to echo it all to stderr).
+    public init(
+        configuration: FunctionConfiguration,
+        hooks: EmulatorHooks = .system,
+        output: (@Sendable ([UInt8]) -> Void)? = nil
+    ) {
+        self.configuration = configuration
+        self.hooks = hooks
+        self.output = output
+    }
+
+    /// Runs `body` with a new instance and shuts it down afterwards, also when `body` throws.
+    public static func with<T: Sendable>(
+        _ configuration: FunctionConfiguration,
+        hooks: EmulatorHooks = .system,
+        output: (@Sendable ([UInt8]) -> Void)? = nil,
+        _ body: (LocalLambda) async throws -> T
+    ) async throws -> T {
+        let lambda = LocalLambda(configuration: configuration, hooks: hooks, output: output)
+        do {
+            let result = try await body(lambda)
+            await lambda.shutdown()
+            return result
+        } catch {
+            await lambda.shutdown()
+            throw error
+        }
+    }
+
+    /// The `bootstrap` Lambda would run: the function's own first, then the layer's.
+    public static func findBootstrap(taskRoot: String, layerDirectory: String?) throws(EmulatorError) -> String {
+        let candidates = [taskRoot] + (layerDirectory.map { [$0] } ?? [])
+        let paths = candidates.map { absolutePath($0) + "/bootstrap" }
+        var isDirectory: ObjCBool = false
+        for path in paths
+        where FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+            && FileManager.default.isExecutableFile(atPath: path)
+        {
+            return path
+        }
+        throw .noBootstrap(searched: paths)
+    }
+
+    /// Sends one event through the runtime and waits for its answer, starting the runtime first if needed.
+    /// - Parameters:
+    ///   - clientContext: decoded client context JSON, sent as `Lambda-Runtime-Client-Context`.
+    ///   - cognitoIdentity: sent as `Lambda-Runtime-Cognito-Identity`.
+    public func invoke(
+        _ event: [UInt8],
+        clientContext: String? = nil,
+        cognitoIdentity: String? = nil
+    ) async throws(EmulatorError) -> InvocationResult {
+        guard !isShutDown else { throw .shutDown }
+        guard event.count <= RuntimeAPI.maxPayloadSize else { throw .eventTooLarge(size: event.count) }
+        try configuration.validate()
+        let requestID = hooks.requestID()
+        let clock = ContinuousClock()
+        var initDuration: Duration?
+
+        if process == nil || process?.hasExited == true {
+            let started = clock.now
+            if let failure = try await startRuntime(requestID: requestID) {
+                let result = finish(failure, requestID: requestID, duration: clock.now - started, initDuration: nil)
+                output?(Array((result.startLine + "\n" + result.endLine + "\n" + result.reportLine + "\n").utf8))
+                return result
+            }
+            initDuration = clock.now - started
+        }
+
+        output?(Array((InvocationResult.startLine(requestID) + "\n").utf8))
+        let started = clock.now
+        let deadline = hooks.now().addingTimeInterval(Self.seconds(configuration.timeout))
+        var payload = ByteBuffer()
+        payload.writeBytes(event)
+        state.enqueue(
+            PendingInvocation(
+                requestID: requestID, payload: payload,
+                deadlineMilliseconds: Int64((deadline.timeIntervalSince1970 * 1000).rounded(.down)),
+                functionARN: configuration.functionARN, traceID: hooks.traceID(requestID),
+                clientContext: clientContext, cognitoIdentity: cognitoIdentity))
+        let outcome = await awaitAnswer(requestID: requestID, timeout: configuration.timeout)
+        let result = finish(outcome, requestID: requestID, duration: clock.now - started, initDuration: initDuration)
+        output?(Array((result.endLine + "\n" + result.reportLine + "\n").utf8))
+        return result
+    }
+
+    /// Kills the runtime and closes the Runtime API server. Later invocations throw ``EmulatorError/shutDown``.
+    public func shutdown() async {
+        isShutDown = true
+        process?.kill()
+        process = nil
+        state.reset(generation: generation + 1)
+        await server?.close()
+        server = nil
+    }
+
+    // MARK: Lifecycle
+
+    private enum Outcome {
+        case response(ByteBuffer, contentType: String?)
+        case failure(errorType: String, payload: [UInt8])
+    }
+
+    /// Starts the bootstrap and waits for its first `/next`; returns the failure of a failed init.
+    private func startRuntime(requestID: String) async throws(EmulatorError) -> Outcome? {
+        let server = try await runtimeAPIServer()
+        let taskRoot = Self.absolutePath(configuration.taskRoot)
+        let layer = configuration.layerDirectory.map(Self.absolutePath)
+        let bootstrap = try Self.findBootstrap(taskRoot: taskRoot, layerDirectory: layer)
+        generation += 1
+        let generation = self.generation
+        state.reset(generation: generation)
+        let environment = LambdaEnvironment.variables(
+            for: configuration, taskRoot: taskRoot, layerDirectory: layer, runtimeAPI: server.address,
+            logStreamName: LambdaEnvironment.logStreamName(date: hooks.now(), seed: requestID))
+        let state = self.state
+        process = try RuntimeProcess.spawn(
+            executable: bootstrap, environment: environment, directory: taskRoot, sink: output,
+            onExit: { status in state.post(.exited(generation: generation, status: status)) })
+
+        let token = startTimer(configuration.initTimeout)
+        defer { stopTimer() }
+        while true {
+            switch await state.nextSignal() {
+            case .ready(generation):
+                return nil
+            case .initError(generation, let errorType, let payload):
+                dropRuntime(kill: true)
+                return .failure(errorType: errorType, payload: Array(payload.readableBytesView))
+            case .exited(generation, let status):
+                dropRuntime(kill: false)
+                return exitFailure(requestID: requestID, status: status)
+            case .timedOut(token):
+                dropRuntime(kill: true)
+                return timeoutFailure(requestID: requestID, after: configuration.initTimeout)
+            default:
+                continue
+            }
+        }
+    }
+
+    private func awaitAnswer(requestID: String, timeout: Duration) async -> Outcome {
+        let token = startTimer(timeout)
+        defer { stopTimer() }
+        while true {
+            switch await state.nextSignal() {
+            case .response(requestID, let payload, let contentType):
+                return .response(payload, contentType: contentType)
+            case .functionError(requestID, let errorType, let payload):
+                let bytes = Array(payload.readableBytesView)
+                return .failure(
+                    errorType: errorType,
+                    payload: bytes.isEmpty ? Array(LambdaJSON.error(type: errorType, message: "").utf8) : bytes)
+            case .responseTooLarge(requestID):
+                let message =
+                    "Response payload size exceeded maximum allowed payload size (\(RuntimeAPI.maxPayloadSize) bytes)."
+                return .failure(
+                    errorType: RuntimeAPI.PlatformError.responseTooLarge,
+                    payload: Array(LambdaJSON.error(type: RuntimeAPI.PlatformError.responseTooLarge, message: message).utf8))
+            case .exited(generation, let status):
+                dropRuntime(kill: false)
+                state.abandon(requestID: requestID)
+                return exitFailure(requestID: requestID, status: status)
+            case .timedOut(token):
+                dropRuntime(kill: true)
+                state.abandon(requestID: requestID)
+                return timeoutFailure(requestID: requestID, after: timeout)
+            default:
+                continue
+            }
+        }
+    }
+
+    private func finish(
+        _ outcome: Outcome, requestID: String, duration: Duration, initDuration: Duration?
+    ) -> InvocationResult {
+        let peak = process?.peakMemoryKilobytes() ?? 0
+        let log = String(decoding: lastOutput + (process?.output.take() ?? []), as: UTF8.self)
+        lastOutput = []
+        var result = InvocationResult(
+            requestID: requestID, payload: [], contentType: nil, errorType: nil, log: log, duration: duration,
+            initDuration: initDuration, memorySize: configuration.memorySize,
+            maxMemoryUsedMB: max(peakMemoryMB, (peak + 1023) / 1024))
+        peakMemoryMB = result.maxMemoryUsedMB
+        switch outcome {
+        case .response(let payload, let contentType):
+            result.payload = Array(payload.readableBytesView)
+            result.contentType = contentType
+        case .failure(let errorType, let payload):
+            result.errorType = errorType
+            result.payload = payload
+        }
+        return result
+    }
+
+    /// Output of a process that was stopped, kept for the result of the invocation it failed.
+    private var lastOutput: [UInt8] = []
+    /// Lambda reports the peak of the execution environment, which survives invocations.
+    private var peakMemoryMB = 0
+
+    /// Forgets the current process (killing it first if asked), keeping its last output for the result.
+    private func dropRuntime(kill: Bool) {
+        if kill { process?.kill() }
+        lastOutput += process?.output.take() ?? []
+        process = nil
+    }
+
+    private func exitFailure(requestID: String, status: ExitStatus) -> Outcome {
+        let message: String
+        if case .exited(0) = status {
+            message = "RequestId: \(requestID) Error: Runtime exited without providing a reason"
+        } else {
+            message = "RequestId: \(requestID) Error: Runtime exited with error: \(status)"
+        }
+        return .failure(
+            errorType: RuntimeAPI.PlatformError.exit,
+            payload: Array(LambdaJSON.error(type: RuntimeAPI.PlatformError.exit, message: message).utf8))
+    }
+
+    private func timeoutFailure(requestID: String, after timeout: Duration) -> Outcome {
+        let message = "RequestId: \(requestID) Error: Task timed out after "
+            + String(format: "%.2f", Self.seconds(timeout)) + " seconds"
+        return .failure(
+            errorType: RuntimeAPI.PlatformError.timeout,
+            payload: Array(LambdaJSON.error(type: RuntimeAPI.PlatformError.timeout, message: message).utf8))
+    }
+
+    private func startTimer(_ duration: Duration) -> Int {
+        timerToken += 1
+        let token = timerToken
+        let state = self.state
+        timer = Task {
+            try? await Task.sleep(for: duration)
+            if !Task.isCancelled { state.post(.timedOut(token: token)) }
+        }
+        return token
+    }
+
+    private var timer: Task<Void, Never>?
+
+    private func stopTimer() {
+        timerToken += 1
+        timer?.cancel()
+        timer = nil
+    }
+
+    private func runtimeAPIServer() async throws(EmulatorError) -> RuntimeAPIServer {
+        if let server { return server }
+        let started = try await RuntimeAPIServer.start(state: state)
+        server = started
+        return started
+    }
+
+    static func absolutePath(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        return url.standardizedFileURL.path
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        InvocationResult.milliseconds(duration) / 1000
+    }
+}

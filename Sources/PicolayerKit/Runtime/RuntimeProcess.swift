@@ -1,0 +1,226 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// How a runtime process ended, worded as Lambda words it (Go's `exit status 42`, `signal: killed`).
+public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
+    case exited(Int32)
+    case signalled(Int32)
+
+    init(waitStatus status: Int32) {
+        let signal = status & 0x7f
+        self = signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
+    }
+
+    public var description: String {
+        switch self {
+        case .exited(let code): return "exit status \(code)"
+        case .signalled(SIGKILL): return "signal: killed"
+        case .signalled(SIGTERM): return "signal: terminated"
+        case .signalled(SIGSEGV): return "signal: segmentation fault"
+        case .signalled(SIGABRT): return "signal: aborted"
+        case .signalled(let signal): return "signal: \(signal)"
+        }
+    }
+}
+
+private let spawnLock = Mutex(())
+
+/// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), which Swift's Glibc module hides behind _GNU_SOURCE.
+private let addChdirFunction: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else {
+        return nil
+    }
+    return unsafeBitCast(
+        symbol,
+        to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
+}()
+
+/// One runtime process (the `bootstrap`), in a process group of its own so that a timeout kills its children
+/// too. Its stdout and stderr go to one pipe, read into a ``RuntimeOutput``; a thread waits for its exit.
+final class RuntimeProcess: Sendable {
+    let pid: pid_t
+    let output: RuntimeOutput
+    private let exited = Mutex(false)
+
+    private init(pid: pid_t, output: RuntimeOutput) {
+        self.pid = pid
+        self.output = output
+    }
+
+    /// Starts `executable` with exactly `environment` (nothing inherited) in `directory`.
+    /// `onExit` runs once, on a thread of its own, when the process has ended.
+    static func spawn(
+        executable: String,
+        arguments: [String] = [],
+        environment: [String: String],
+        directory: String,
+        sink: (@Sendable ([UInt8]) -> Void)?,
+        onExit: @escaping @Sendable (ExitStatus) -> Void
+    ) throws(EmulatorError) -> RuntimeProcess {
+        // Our own spawns are serialised so that no child inherits another one's pipe before FD_CLOEXEC is set.
+        try spawnLock.withLock { _ throws(EmulatorError) in
+            try spawnLocked(
+                executable: executable, arguments: arguments, environment: environment, directory: directory,
+                sink: sink, onExit: onExit)
+        }
+    }
+
+    private static func spawnLocked(
+        executable: String,
+        arguments: [String],
+        environment: [String: String],
+        directory: String,
+        sink: (@Sendable ([UInt8]) -> Void)?,
+        onExit: @escaping @Sendable (ExitStatus) -> Void
+    ) throws(EmulatorError) -> RuntimeProcess {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw .spawnFailed(path: executable, errno: errno) }
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        guard let addChdir = addChdirFunction, addChdir(&actions, directory) == 0 else {
+            throw .spawnFailed(path: executable, errno: ENOSYS)
+        }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // A group of its own, default signal handling (the emulator ignores SIGPIPE; the runtime must not
+        // inherit that), nothing blocked.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
+        var noMask = sigset_t()
+        sigemptyset(&noMask)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &noMask)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        close(writeEnd)
+        guard result == 0 else {
+            close(readEnd)
+            throw .spawnFailed(path: executable, errno: result)
+        }
+        _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
+        let process = RuntimeProcess(pid: pid, output: RuntimeOutput(descriptor: readEnd, sink: sink))
+        process.output.startReading()
+        Thread.detachNewThread { [pid] in
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            process.exited.withLock { $0 = true }
+            onExit(ExitStatus(waitStatus: status))
+        }
+        return process
+    }
+
+    var hasExited: Bool { exited.withLock { $0 } }
+
+    /// Kills the whole process group at once, as Lambda does on a timeout.
+    func kill() {
+        guard !hasExited else { return }
+        _ = Glibc.kill(-pid, SIGKILL)
+    }
+
+    /// The peak resident set size of the process so far (`VmHWM`), in kB; nil once it has gone.
+    func peakMemoryKilobytes() -> Int? {
+        let fd = open("/proc/\(pid)/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        let count = read(fd, &bytes, bytes.count)
+        guard count > 0 else { return nil }
+        let text = String(decoding: bytes[0..<count], as: UTF8.self)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+        return Int(line.dropFirst("VmHWM:".count).filter(\.isNumber))
+    }
+}
+
+/// Collects what a runtime writes to stdout and stderr. A reader thread appends as output arrives and passes it
+/// to the sink; ``take()`` first drains what already sits in the pipe, so output written before the runtime
+/// answered belongs to that invocation.
+final class RuntimeOutput: Sendable {
+    private struct Inner {
+        var descriptor: Int32
+        var collected: [UInt8] = []
+        var closed = false
+    }
+
+    private static let maxCollected = 1 << 20
+    private let inner: Mutex<Inner>
+    private let sink: (@Sendable ([UInt8]) -> Void)?
+
+    init(descriptor: Int32, sink: (@Sendable ([UInt8]) -> Void)?) {
+        inner = Mutex(Inner(descriptor: descriptor))
+        self.sink = sink
+    }
+
+    fileprivate func startReading() {
+        let descriptor = inner.withLock { $0.descriptor }
+        Thread.detachNewThread { [self] in
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            while true {
+                let ready = poll(&poller, 1, -1)
+                if ready < 0 && errno == EINTR { continue }
+                let closed = inner.withLock { state in
+                    drain(&state)
+                    return state.closed
+                }
+                if closed || ready < 0 { break }
+            }
+        }
+    }
+
+    /// Everything collected since the previous call (at most the last MiB).
+    func take() -> [UInt8] {
+        inner.withLock { state in
+            drain(&state)
+            defer { state.collected.removeAll(keepingCapacity: true) }
+            return state.collected
+        }
+    }
+
+    private func drain(_ state: inout Inner) {
+        guard !state.closed else { return }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(state.descriptor, &buffer, buffer.count)
+            if count > 0 {
+                let chunk = Array(buffer[0..<count])
+                state.collected.append(contentsOf: chunk)
+                if state.collected.count > Self.maxCollected {
+                    state.collected.removeFirst(state.collected.count - Self.maxCollected)
+                }
+                sink?(chunk)
+            } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
+                close(state.descriptor)
+                state.closed = true
+                return
+            } else if errno == EAGAIN {
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import PicolayerKit
+
+extension Picolayer {
+    /// `picolayer invoke`: runs events through one warm local runtime, as Lambda would.
+    struct Invoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run events through the function locally, on one warm runtime, as Lambda would.",
+            discussion: """
+                The response goes to stdout; the runtime's output and Lambda's START, END and REPORT lines go to \
+                stderr. A function error prints the error JSON and exits with status 1.
+                """
+        )
+
+        @OptionGroup var function: EmulatorOptions
+
+        @Option(help: "A file holding the event, or - for stdin (default: {}).")
+        var event: String?
+
+        @Option(help: "A file of events, one JSON document a line; the responses are printed one a line.")
+        var events: String?
+
+        func validate() throws {
+            if event != nil && events != nil { throw ValidationError("Pass --event or --events, not both.") }
+        }
+
+        func run() async throws {
+            let configuration = try function.configuration()
+            let payloads = try readEvents()
+            let lambda = LocalLambda(configuration: configuration, output: { writeToStandardError($0) })
+            let work = Task {
+                var failed = false
+                for payload in payloads {
+                    let result = try await lambda.invoke(payload)
+                    FileHandle.standardOutput.write(Data(result.payload))
+                    if events != nil { FileHandle.standardOutput.write(Data("\n".utf8)) }
+                    failed = failed || result.isError
+                }
+                return failed
+            }
+            let interrupt = Task {
+                _ = await Interrupt.wait()
+                work.cancel()
+                await lambda.shutdown()
+            }
+            let outcome = await work.result
+            interrupt.cancel()
+            await lambda.shutdown()
+            if try outcome.get() { throw ExitCode(1) }
+        }
+
+        private func readEvents() throws -> [[UInt8]] {
+            if let events {
+                let text = try String(decoding: read(events), as: UTF8.self)
+                return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty }.map { Array($0.utf8) }
+            }
+            guard let event else { return [Array("{}".utf8)] }
+            return [try read(event)]
+        }
+
+        private func read(_ path: String) throws -> [UInt8] {
+            if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
+            do {
+                return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                throw EmulatorError.unreadableFile(path: path, reason: error.localizedDescription)
+            }
+        }
+    }
+}

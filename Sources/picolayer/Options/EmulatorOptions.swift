@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import PicolayerKit
+
+/// The function settings `invoke` and `serve` share: what Lambda would hold in the function's configuration.
+struct EmulatorOptions: ParsableArguments {
+    @Option(help: "The handler, passed to the runtime as _HANDLER (e.g. main.handler).")
+    var handler: String
+
+    @Option(help: "The function's code folder (Lambda's /var/task).")
+    var taskRoot: String = "."
+
+    @Option(help: "The runtime layer folder (Lambda's /opt): bootstrap, bin/, lib/.")
+    var layer: String = "build/layer"
+
+    @Option(help: "Function timeout in seconds (1-900).")
+    var timeout: Double = 3
+
+    @Option(help: "Memory size in MB (128-10240), shown in REPORT lines and passed to the runtime.")
+    var memory: Int = 128
+
+    @Option(help: "The function name, in the ARN and AWS_LAMBDA_FUNCTION_NAME.")
+    var functionName: String = "picolayer-function"
+
+    @Option(help: "The region, in the ARN and AWS_REGION.")
+    var region: String = "us-east-1"
+
+    @Option(name: .customLong("env"), help: "A variable for the function, KEY=VALUE (repeatable).")
+    var variables: [String] = []
+
+    @Option(help: "A file of KEY=VALUE lines (# comments) for the function.")
+    var envFile: String?
+
+    func validate() throws {
+        if timeout < 1 || timeout > 900 { throw ValidationError("--timeout must be 1 to 900 seconds, not \(timeout).") }
+        if memory < 128 || memory > 10_240 { throw ValidationError("--memory must be 128 to 10240 MB, not \(memory).") }
+        for variable in variables where !variable.contains("=") {
+            throw ValidationError("--env \(variable): expected KEY=VALUE.")
+        }
+    }
+
+    /// The configuration value for the library; reads --env-file.
+    func configuration() throws -> FunctionConfiguration {
+        var environment: [String: String] = [:]
+        if let envFile {
+            let text: String
+            do {
+                text = try String(contentsOfFile: envFile, encoding: .utf8)
+            } catch {
+                throw EmulatorError.unreadableFile(path: envFile, reason: error.localizedDescription)
+            }
+            environment = try EnvironmentFile.parse(text, file: envFile)
+        }
+        for variable in variables {
+            let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            environment[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        let configuration = FunctionConfiguration(
+            handler: handler, taskRoot: taskRoot, layerDirectory: layer, functionName: functionName, region: region,
+            memorySize: memory, timeout: .milliseconds(Int64((timeout * 1000).rounded())),
+            userEnvironment: environment)
+        try configuration.validate()
+        return configuration
+    }
+}
+
+/// Writes bytes to stderr unbuffered, for the runtime's output and Lambda's log lines.
+func writeToStandardError(_ bytes: [UInt8]) {
+    bytes.withUnsafeBufferPointer { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let written = write(2, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+}
