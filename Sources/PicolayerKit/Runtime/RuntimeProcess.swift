@@ -41,6 +41,15 @@ private let addChdirFunction: (@convention(c) (UnsafeMutablePointer<posix_spawn_
         to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
 }()
 
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), hidden the same way.
+private let addCloseFromFunction: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+        return nil
+    }
+    return unsafeBitCast(
+        symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+}()
+
 /// One runtime process (the `bootstrap`), in a process group of its own so that a timeout kills its children
 /// too. Its stdout and stderr go to one pipe, read into a ``RuntimeOutput``; a thread waits for its exit.
 final class RuntimeProcess: Sendable {
@@ -94,6 +103,8 @@ final class RuntimeProcess: Sendable {
         guard let addChdir = addChdirFunction, addChdir(&actions, directory) == 0 else {
             throw .spawnFailed(path: executable, errno: ENOSYS)
         }
+        // Whatever else this program has open (sockets, other runtimes' pipes) stays out of the runtime.
+        _ = addCloseFromFunction?(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -118,7 +129,13 @@ final class RuntimeProcess: Sendable {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        var result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        // ETXTBSY: a process forked elsewhere in this program still holds the freshly written bootstrap open
+        // for writing; it lets go when that process execs. Go's os/exec retries the same way.
+        for _ in 0..<50 where result == ETXTBSY {
+            usleep(10_000)
+            result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        }
         close(writeEnd)
         guard result == 0 else {
             close(readEnd)

@@ -22,8 +22,14 @@ struct TemporaryFunction {
     @discardableResult
     func writeExecutable(_ text: String, named name: String = "bootstrap", in folder: String = "task") throws -> String {
         let path = root.appendingPathComponent(folder).appendingPathComponent(name).path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        // O_CLOEXEC: a runtime spawned meanwhile by a parallel test must not keep the file open for writing,
+        // or executing it fails with ETXTBSY.
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        try #require(fd >= 0, "cannot create \(path)")
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        try #require(written == bytes.count)
         return path
     }
 
@@ -65,7 +71,8 @@ let shellPrelude = """
     #!/bin/sh
     set -u
     api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
-    work=$(mktemp -d)
+    work="$LAMBDA_TASK_ROOT/.work-$$"
+    mkdir -p "$work"
     next() {
         curl -sS -D "$work/headers" -o "$work/event" "$api/invocation/next"
         id=$(grep -i '^lambda-runtime-aws-request-id:' "$work/headers" | cut -d' ' -f2 | tr -d '\\r')
