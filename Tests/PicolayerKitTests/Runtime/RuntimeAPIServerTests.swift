@@ -31,7 +31,7 @@ struct RuntimeAPIServerTests {
     func nextHeaders() async throws {
         try await withServer { state, base in
             state.enqueue(Self.invocation("req-1", #"{"k":"v"}"#, clientContext: #"{"custom":{"a":"b"}}"#))
-            let response = try curl(["\(base)/runtime/invocation/next"])
+            let response = try await curl(["\(base)/runtime/invocation/next"])
             #expect(response.status == 200)
             #expect(response.body == #"{"k":"v"}"#)
             #expect(response.headers["lambda-runtime-aws-request-id"] == "req-1")
@@ -54,7 +54,7 @@ struct RuntimeAPIServerTests {
     func nextWithoutOptionalHeaders() async throws {
         try await withServer { state, base in
             state.enqueue(Self.invocation("req-1", "{}"))
-            let response = try curl(["\(base)/runtime/invocation/next"])
+            let response = try await curl(["\(base)/runtime/invocation/next"])
             #expect(response.headers["lambda-runtime-client-context"] == nil)
             #expect(response.headers["lambda-runtime-cognito-identity"] == nil)
         }
@@ -63,7 +63,7 @@ struct RuntimeAPIServerTests {
     @Test("/next long-polls until an event exists")
     func longPoll() async throws {
         try await withServer { state, base in
-            let poll = Task { try curl(["\(base)/runtime/invocation/next"]) }
+            let poll = Task { try await curl(["\(base)/runtime/invocation/next"]) }
             // The first /next marks the runtime ready: only then is it certainly waiting.
             guard case .ready = await state.nextSignal() else {
                 Issue.record("no ready signal")
@@ -81,25 +81,25 @@ struct RuntimeAPIServerTests {
     func answerStates() async throws {
         try await withServer { state, base in
             state.enqueue(Self.invocation("req-1", "{}"))
-            _ = try curl(["\(base)/runtime/invocation/next"])
-            let unknown = try curl(["-X", "POST", "--data-binary", "x", "\(base)/runtime/invocation/nope/response"])
+            _ = try await curl(["\(base)/runtime/invocation/next"])
+            let unknown = try await curl(["-X", "POST", "--data-binary", "x", "\(base)/runtime/invocation/nope/response"])
             #expect(unknown.status == 400)
             #expect(unknown.body == #"{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}"#)
 
-            let first = try curl([
+            let first = try await curl([
                 "-X", "POST", "-H", "Content-Type: text/plain", "--data-binary", "hello",
                 "\(base)/runtime/invocation/req-1/response",
             ])
             #expect(first.status == 202)
             #expect(first.body == #"{"status":"OK"}"#)
 
-            let second = try curl(["-X", "POST", "--data-binary", "again", "\(base)/runtime/invocation/req-1/response"])
+            let second = try await curl(["-X", "POST", "--data-binary", "again", "\(base)/runtime/invocation/req-1/response"])
             #expect(second.status == 403)
             #expect(
                 second.body
                     == #"{"errorMessage":"State transition from Response to Response failed for runtime.","errorType":"InvalidStateTransition"}"#
             )
-            let error = try curl(["-X", "POST", "--data-binary", "{}", "\(base)/runtime/invocation/req-1/error"])
+            let error = try await curl(["-X", "POST", "--data-binary", "{}", "\(base)/runtime/invocation/req-1/error"])
             #expect(error.status == 403)
             #expect(error.body.contains("State transition from Response to Error"))
 
@@ -117,9 +117,9 @@ struct RuntimeAPIServerTests {
     func invocationError() async throws {
         try await withServer { state, base in
             state.enqueue(Self.invocation("req-1", "{}"))
-            _ = try curl(["\(base)/runtime/invocation/next"])
+            _ = try await curl(["\(base)/runtime/invocation/next"])
             let body = #"{"errorMessage":"boom","errorType":"MyError","stackTrace":[]}"#
-            let response = try curl([
+            let response = try await curl([
                 "-X", "POST", "-H", "Lambda-Runtime-Function-Error-Type: Function.MyError", "--data-binary", body,
                 "\(base)/runtime/invocation/req-1/error",
             ])
@@ -138,16 +138,16 @@ struct RuntimeAPIServerTests {
     func tooLarge() async throws {
         try await withServer { state, base in
             state.enqueue(Self.invocation("req-1", "{}"))
-            _ = try curl(["\(base)/runtime/invocation/next"])
+            _ = try await curl(["\(base)/runtime/invocation/next"])
             let big = Data(repeating: UInt8(ascii: "a"), count: RuntimeAPI.maxPayloadSize + 1)
-            let response = try curl(
+            let response = try await curl(
                 ["-X", "POST", "--data-binary", "@-", "\(base)/runtime/invocation/req-1/response"], input: big)
             #expect(response.status == 413)
             #expect(
                 response.body
                     == #"{"errorMessage":"Exceeded maximum allowed payload size (6291556 bytes).","errorType":"RequestEntityTooLarge"}"#
             )
-            let error = try curl(["-X", "POST", "--data-binary", "{}", "\(base)/runtime/invocation/req-1/error"])
+            let error = try await curl(["-X", "POST", "--data-binary", "{}", "\(base)/runtime/invocation/req-1/error"])
             #expect(error.status == 403)
             _ = await state.nextSignal()  // ready
             guard case .responseTooLarge("req-1") = await state.nextSignal() else {
@@ -161,9 +161,9 @@ struct RuntimeAPIServerTests {
     func largestAccepted() async throws {
         try await withServer { state, base in
             state.enqueue(Self.invocation("req-1", "{}"))
-            _ = try curl(["\(base)/runtime/invocation/next"])
+            _ = try await curl(["\(base)/runtime/invocation/next"])
             let big = Data(repeating: UInt8(ascii: "a"), count: RuntimeAPI.maxPayloadSize)
-            let response = try curl(
+            let response = try await curl(
                 ["-X", "POST", "--data-binary", "@-", "\(base)/runtime/invocation/req-1/response"], input: big)
             #expect(response.status == 202)
         }
@@ -173,7 +173,7 @@ struct RuntimeAPIServerTests {
     func initError() async throws {
         try await withServer { state, base in
             let body = #"{"errorMessage":"bad config","errorType":"Runtime.ConfigInvalid"}"#
-            let early = try curl([
+            let early = try await curl([
                 "-X", "POST", "-H", "Lambda-Runtime-Function-Error-Type: Runtime.ConfigInvalid", "--data-binary", body,
                 "\(base)/runtime/init/error",
             ])
@@ -185,8 +185,8 @@ struct RuntimeAPIServerTests {
             #expect(String(buffer: payload) == body)
 
             state.enqueue(Self.invocation("req-1", "{}"))
-            _ = try curl(["\(base)/runtime/invocation/next"])
-            let late = try curl(["-X", "POST", "--data-binary", body, "\(base)/runtime/init/error"])
+            _ = try await curl(["\(base)/runtime/invocation/next"])
+            let late = try await curl(["-X", "POST", "--data-binary", body, "\(base)/runtime/init/error"])
             #expect(late.status == 403)
             #expect(late.body.contains("InvalidStateTransition"))
         }
@@ -198,7 +198,7 @@ struct RuntimeAPIServerTests {
     ])
     func notFound(method: String, path: String) async throws {
         try await withServer { _, base in
-            let response = try curl(["-X", method, "\(base)\(path)"])
+            let response = try await curl(["-X", method, "\(base)\(path)"])
             #expect(response.status == 404)
             #expect(
                 response.body
@@ -211,7 +211,7 @@ struct RuntimeAPIServerTests {
         try await withServer { state, base in
             state.enqueue(Self.invocation("req-1", "{}"))
             // One curl, two URLs: the second request reuses the connection, which curl reports in its stderr.
-            let result = try run(
+            let result = try await run(
                 "/usr/bin/curl",
                 [
                     "-sS", "-v", "\(base)/runtime/invocation/next", "-X", "POST", "--data-binary", "ok",
@@ -227,8 +227,8 @@ struct RuntimeAPIServerTests {
     func streaming() async throws {
         try await withServer { state, base in
             state.enqueue(Self.invocation("req-1", "{}"))
-            _ = try curl(["\(base)/runtime/invocation/next"])
-            let response = try curl(
+            _ = try await curl(["\(base)/runtime/invocation/next"])
+            let response = try await curl(
                 [
                     "-X", "POST", "-H", "Lambda-Runtime-Function-Response-Mode: streaming", "-H",
                     "Transfer-Encoding: chunked", "-H", "Content-Type: text/event-stream", "--data-binary", "@-",
@@ -245,7 +245,7 @@ struct RuntimeAPIServerTests {
 
             // Trailers: curl cannot send them, so a few lines of Python speak raw HTTP/1.1.
             state.enqueue(Self.invocation("req-2", "{}"))
-            _ = try curl(["\(base)/runtime/invocation/next"])
+            _ = try await curl(["\(base)/runtime/invocation/next"])
             let errorBody = #"{"errorMessage":"mid-stream","errorType":"Oops"}"#
             let script = """
                 import base64, socket, sys
@@ -260,7 +260,7 @@ struct RuntimeAPIServerTests {
                 print(s.recv(4096).decode().split("\\r\\n")[0])
                 """
             let address = base.replacingOccurrences(of: "http://", with: "").replacingOccurrences(of: "/2018-06-01", with: "")
-            let result = try run(try pythonExecutable(), ["-c", script, address, errorBody])
+            let result = try await run(try await pythonExecutable(), ["-c", script, address, errorBody])
             #expect(String(decoding: result.stdout, as: UTF8.self).hasPrefix("HTTP/1.1 202"))
             guard case .functionError("req-2", let type, let payload) = await state.nextSignal() else {
                 Issue.record("the trailer error did not reach the invoking side")
@@ -275,8 +275,8 @@ struct RuntimeAPIServerTests {
     func invalidResponseMode() async throws {
         try await withServer { state, base in
             state.enqueue(Self.invocation("req-1", "{}"))
-            _ = try curl(["\(base)/runtime/invocation/next"])
-            let response = try curl([
+            _ = try await curl(["\(base)/runtime/invocation/next"])
+            let response = try await curl([
                 "-X", "POST", "-H", "Lambda-Runtime-Function-Response-Mode: turbo", "--data-binary", "x",
                 "\(base)/runtime/invocation/req-1/response",
             ])

@@ -82,8 +82,21 @@ let shellPrelude = """
     """
 
 /// Runs a program to its end and returns its status, stdout and stderr. stdin gets `input`.
+/// The waiting happens on a thread of its own: blocking one of the few cooperative threads would starve the
+/// emulator the program talks to.
 @discardableResult
 func run(_ executable: String, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil)
+    async throws -> (status: Int32, stdout: Data, stderr: Data)
+{
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(
+                with: Result { try runBlocking(executable, arguments, input: input, environment: environment) })
+        }
+    }
+}
+
+private func runBlocking(_ executable: String, _ arguments: [String], input: Data?, environment: [String: String]?)
     throws -> (status: Int32, stdout: Data, stderr: Data)
 {
     let process = Process()
@@ -113,8 +126,8 @@ func run(_ executable: String, _ arguments: [String], input: Data? = nil, enviro
 }
 
 /// The Python interpreter on PATH, resolved to its real file (pyenv shims need variables Lambda does not pass).
-func pythonExecutable() throws -> String {
-    let result = try run("/usr/bin/env", ["python3", "-c", "import sys; print(sys.executable)"])
+func pythonExecutable() async throws -> String {
+    let result = try await run("/usr/bin/env", ["python3", "-c", "import sys; print(sys.executable)"])
     let path = String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     try #require(result.status == 0 && !path.isEmpty, "python3 is needed: scripts/install-test-deps.sh installs it")
     return path
@@ -127,12 +140,12 @@ struct CurlResponse {
     var body: String
 }
 
-func curl(_ arguments: [String], input: Data? = nil) throws -> CurlResponse {
+func curl(_ arguments: [String], input: Data? = nil) async throws -> CurlResponse {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let headerFile = directory.appendingPathComponent("headers").path
-    let result = try run("/usr/bin/curl", ["-sS", "-D", headerFile] + arguments, input: input)
+    let result = try await run("/usr/bin/curl", ["-sS", "-D", headerFile] + arguments, input: input)
     try #require(result.status == 0, "curl failed: \(String(decoding: result.stderr, as: UTF8.self))")
     let lines = try String(contentsOfFile: headerFile, encoding: .utf8).components(separatedBy: "\r\n")
     // With `100 Continue` there are two heads; the last one counts.
