@@ -13,6 +13,9 @@ need=(
     "pkg-config pkg-config"
     "/usr/include/zlib.h zlib1g-dev"
     "/usr/bin/time time"
+    # emulator (invoke/serve): curl runs the shell test runtimes; python3 runs awslambdaric and boto3.
+    "curl curl"
+    "python3 python3"
 )
 
 missing=()
@@ -41,3 +44,19 @@ if ((${#missing[@]} > 0)); then
     "${sudo_cmd[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# emulator (invoke/serve): AWS's Runtime API client for Python (awslambdaric installs from a manylinux wheel,
+# no compiler needed) as a runtime we did not write, and boto3 as an Invoke API client we did not write.
+pip_need=(
+    "awslambdaric awslambdaric"
+    "boto3 boto3"
+)
+for entry in "${pip_need[@]}"; do
+    module=${entry%% *}
+    package=${entry#* }
+    if ! python3 -c "import $module" >/dev/null 2>&1; then
+        echo "install-test-deps: pip installing $package"
+        # Debian's own python3 refuses pip outside a venv (PEP 668) unless told otherwise.
+        python3 -m pip install --quiet "$package" || python3 -m pip install --quiet --break-system-packages "$package"
+    fi
+done
