@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+@testable import PicolayerKit
+
+/// `picolayer invoke` and `picolayer serve` as a user runs them: the built binary, its stdout, stderr and
+/// exit status, and Ctrl-C.
+@Suite("invoke and serve commands")
+struct EmulatorCommandTests {
+    /// The debug binary that `swift build --build-tests` produced next to the tests.
+    private static func binary() throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.appendingPathComponent(".build/debug/picolayer").path
+        try #require(FileManager.default.isExecutableFile(atPath: path), "build picolayer first: swift build")
+        return path
+    }
+
+    @Test("invoke prints the response on stdout and START, runtime output, END, REPORT on stderr")
+    func invoke() async throws {
+        let function = try TemporaryFunction()
+        defer { function.cleanUp() }
+        try function.writeExecutable(LocalLambdaTests.echoRuntime, in: "layer")
+        let result = try await run(
+            try Self.binary(),
+            ["invoke", "--handler", "h.f", "--task-root", function.taskRoot, "--layer", function.layer, "--event", "-"],
+            input: Data(#"{"q":1}"#.utf8))
+        let stdout = String(decoding: result.stdout, as: UTF8.self)
+        let stderr = String(decoding: result.stderr, as: UTF8.self)
+        #expect(result.status == 0)
+        #expect((try jsonObject(stdout)["event"] as? [String: Int]) == ["q": 1])
+        let lines = stderr.split(separator: "\n").map(String.init)
+        try #require(lines.count == 5, "\(stderr)")
+        #expect(lines[0].hasPrefix("init pid "))
+        #expect(lines[1].hasPrefix("START RequestId: "))
+        #expect(lines[2].hasPrefix("handling "))
+        #expect(lines[3].hasPrefix("END RequestId: "))
+        #expect(lines[4].hasPrefix("REPORT RequestId: "))
+        #expect(lines[4].contains("\tMemory Size: 128 MB\tMax Memory Used: "))
+        #expect(lines[4].contains("\tInit Duration: "))
+    }
+
+    @Test("invoke --events runs every line on one warm runtime and prints one response a line")
+    func invokeMany() async throws {
+        let function = try TemporaryFunction()
+        defer { function.cleanUp() }
+        try function.writeExecutable(LocalLambdaTests.echoRuntime)
+        try function.write("{\"n\":1}\n\n{\"n\":2}\n{\"n\":3}\n", named: "events.jsonl")
+        let result = try await run(
+            try Self.binary(),
+            ["invoke", "--handler", "h.f", "--task-root", function.taskRoot, "--events", function.taskRoot + "/events.jsonl"])
+        let responses = try String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map { try jsonObject(String($0)) }
+        #expect(result.status == 0)
+        #expect(responses.compactMap { ($0["event"] as? [String: Int])?["n"] } == [1, 2, 3])
+        #expect(Set(responses.compactMap { $0["pid"] as? Int }).count == 1)
+        #expect(String(decoding: result.stderr, as: UTF8.self).components(separatedBy: "Init Duration").count == 2)
+    }
+
+    @Test("invoke exits 1 with the error JSON on a function error, and explains a missing bootstrap")
+    func invokeErrors() async throws {
+        let function = try TemporaryFunction()
+        defer { function.cleanUp() }
+        let missing = try await run(
+            try Self.binary(), ["invoke", "--handler", "h.f", "--task-root", function.taskRoot, "--layer", function.layer])
+        #expect(missing.status != 0)
+        #expect(String(decoding: missing.stderr, as: UTF8.self).contains("Couldn't find valid bootstrap(s)"))
+
+        try function.writeExecutable(shellPrelude + "next\nexit 7\n")
+        let crash = try await run(try Self.binary(), ["invoke", "--handler", "h.f", "--task-root", function.taskRoot])
+        #expect(crash.status == 1)
+        let error = try jsonObject(String(decoding: crash.stdout, as: UTF8.self))
+        #expect(error["errorType"] as? String == "Runtime.ExitError")
+        #expect((error["errorMessage"] as? String)?.hasSuffix("Runtime exited with error: exit status 7") == true)
+    }
+
+    @Test("serve answers curl and stops its runtime and itself cleanly on Ctrl-C")
+    func serveInterrupt() async throws {
+        let function = try TemporaryFunction()
+        defer { function.cleanUp() }
+        try function.writeExecutable(LocalLambdaTests.echoRuntime)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.binary())
+        process.arguments = ["serve", "--handler", "h.f", "--task-root", function.taskRoot, "--port", "0"]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+
+        // The first stderr line names the URL (the port was chosen by the system).
+        let banner = await Task.detached { () -> String in
+            var text = ""
+            while !text.contains("\n") {
+                let chunk = stderr.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return text
+        }.value
+        let url = try #require(banner.split(separator: " ").first { $0.hasPrefix("http://127.0.0.1:") })
+        let response = try await curl(["-X", "POST", "--data-binary", #"{"s":1}"#, String(url)])
+        #expect(response.status == 200)
+        let pid = try #require(try jsonObject(response.body)["pid"] as? Int)
+
+        process.interrupt()
+        let exit = await Task.detached { () -> Int32 in
+            process.waitUntilExit()
+            return process.terminationStatus
+        }.value
+        let rest = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(exit == 0)
+        #expect(rest.contains("SIGINT: stopping the runtimes and the server"))
+        // The runtime was killed: gone, or at most a zombie waiting for init to reap it.
+        let status = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        #expect(status == nil || status?.split(separator: " ")[2] == "Z")
+    }
+}
