@@ -221,22 +221,23 @@ final class RuntimeOutput: Sendable {
 
     private func drain(_ state: inout Inner) {
         guard !state.closed else { return }
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = read(state.descriptor, &buffer, buffer.count)
-            if count > 0 {
-                let chunk = Array(buffer[0..<count])
-                state.collected.append(contentsOf: chunk)
-                if state.collected.count > Self.maxCollected {
-                    state.collected.removeFirst(state.collected.count - Self.maxCollected)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 65536) { buffer in
+            while true {
+                let count = read(state.descriptor, buffer.baseAddress, buffer.count)
+                if count > 0 {
+                    let chunk = Array(buffer[0..<count])
+                    state.collected.append(contentsOf: chunk)
+                    if state.collected.count > Self.maxCollected {
+                        state.collected.removeFirst(state.collected.count - Self.maxCollected)
+                    }
+                    sink?(chunk)
+                } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
+                    close(state.descriptor)
+                    state.closed = true
+                    return
+                } else if errno == EAGAIN {
+                    return
                 }
-                sink?(chunk)
-            } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
-                close(state.descriptor)
-                state.closed = true
-                return
-            } else if errno == EAGAIN {
-                return
             }
         }
     }

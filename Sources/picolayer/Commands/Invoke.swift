@@ -21,6 +21,9 @@ extension Picolayer {
         @Option(help: "A file of events, one JSON document a line; the responses are printed one a line.")
         var events: String?
 
+        @Option(help: .hidden)
+        var benchmarkCount: Int?
+
         func validate() throws {
             if event != nil && events != nil { throw ValidationError("Pass --event or --events, not both.") }
         }
@@ -28,6 +31,14 @@ extension Picolayer {
         func run() async throws {
             let configuration = try function.configuration()
             let payloads = try readEvents()
+            if let benchmarkCount {
+                // `make bench`: no log echo, figures on stdout.
+                let figures = try await LocalLambda.with(configuration) { lambda in
+                    try await EmulatorBenchmark.run(lambda, event: payloads[0], count: benchmarkCount)
+                }
+                print(figures.summary)
+                return
+            }
             let lambda = LocalLambda(configuration: configuration, output: { writeToStandardError($0) })
             let work = Task {
                 var failed = false
