@@ -96,10 +96,12 @@ public struct EmulatorHooks: Sendable {
         requestID: { UUID().uuidString.lowercased() },
         traceID: { _ in
             let epoch = String(UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)), radix: 16)
-            func hex(_ count: Int) -> String {
-                String((0..<count).map { _ in "0123456789abcdef".randomElement() ?? "0" })
+            func hex(_ value: UInt64, digits: Int) -> String {
+                let text = String(value, radix: 16)
+                return String(repeating: "0", count: max(0, digits - text.count)) + text
             }
-            return "Root=1-\(epoch)-\(hex(24));Parent=\(hex(16));Sampled=0"
+            let root = hex(UInt64.random(in: 0...UInt64(UInt32.max)), digits: 8) + hex(.random(in: .min ... .max), digits: 16)
+            return "Root=1-\(epoch)-\(root);Parent=\(hex(.random(in: .min ... .max), digits: 16));Sampled=0"
         },
         now: { Date() }
     )

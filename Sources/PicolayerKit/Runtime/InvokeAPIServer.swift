@@ -112,13 +112,14 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         let wantsTail = head.headers.first(name: InvokeAPI.Header.logType)?.lowercased() == "tail"
         let pool = self.pool
         let log = self.log
+        let clientContextText = clientContext
         switch invocationType {
         case "DryRun":
             context.writeHTTPResponse(status: .noContent, body: nil, keepAlive: keepAlive)
         case "Event":
             Task {
                 do {
-                    _ = try await pool.invoke(event, clientContext: clientContext)
+                    _ = try await pool.invoke(event, clientContext: clientContextText)
                 } catch {
                     log("picolayer serve: event invocation failed: \(error.localizedDescription)\n")
                 }
@@ -126,7 +127,7 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.writeHTTPResponse(status: .accepted, body: nil, keepAlive: keepAlive)
         case "RequestResponse":
             let promise = context.eventLoop.makePromise(of: InvocationResult.self)
-            promise.completeWithTask { try await pool.invoke(event, clientContext: clientContext) }
+            promise.completeWithTask { try await pool.invoke(event, clientContext: clientContextText) }
             promise.futureResult.assumeIsolated().whenComplete { result in
                 switch result {
                 case .success(let result):

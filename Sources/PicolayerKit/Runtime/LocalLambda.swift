@@ -24,7 +24,7 @@ public actor LocalLambda {
     private var server: RuntimeAPIServer?
     private var process: RuntimeProcess?
     private var generation = 0
-    private var timerToken = 0
+    private let watchdog: Watchdog
     private var isShutDown = false
 
     /// - Parameters:
@@ -39,6 +39,13 @@ public actor LocalLambda {
         self.configuration = configuration
         self.hooks = hooks
         self.output = output
+        let state = self.state
+        watchdog = Watchdog { token in state.post(.timedOut(token: token)) }
+    }
+
+    deinit {
+        watchdog.stop()
+        process?.kill()
     }
 
     /// Runs `body` with a new instance and shuts it down afterwards, also when `body` throws.
@@ -84,13 +91,13 @@ public actor LocalLambda {
     ) async throws(EmulatorError) -> InvocationResult {
         guard !isShutDown else { throw .shutDown }
         guard event.count <= RuntimeAPI.maxPayloadSize else { throw .eventTooLarge(size: event.count) }
-        try configuration.validate()
         let requestID = hooks.requestID()
         let clock = ContinuousClock()
         var initDuration: Duration?
 
         if process == nil || process?.hasExited == true {
             let started = clock.now
+            lastMemorySample = nil
             if let failure = try await startRuntime(requestID: requestID) {
                 let result = finish(failure, requestID: requestID, duration: clock.now - started, initDuration: nil)
                 output?(Array((result.startLine + "\n" + result.endLine + "\n" + result.reportLine + "\n").utf8))
@@ -119,6 +126,7 @@ public actor LocalLambda {
     /// Kills the runtime and closes the Runtime API server. Later invocations throw ``EmulatorError/shutDown``.
     public func shutdown() async {
         isShutDown = true
+        watchdog.stop()
         process?.kill()
         process = nil
         state.reset(generation: generation + 1)
@@ -135,6 +143,7 @@ public actor LocalLambda {
 
     /// Starts the bootstrap and waits for its first `/next`; returns the failure of a failed init.
     private func startRuntime(requestID: String) async throws(EmulatorError) -> Outcome? {
+        try configuration.validate()
         let server = try await runtimeAPIServer()
         let taskRoot = Self.absolutePath(configuration.taskRoot)
         let layer = configuration.layerDirectory.map(Self.absolutePath)
@@ -206,7 +215,7 @@ public actor LocalLambda {
     private func finish(
         _ outcome: Outcome, requestID: String, duration: Duration, initDuration: Duration?
     ) -> InvocationResult {
-        let peak = process?.peakMemoryKilobytes() ?? 0
+        let peak = sampledPeakMemoryKilobytes()
         let log = String(decoding: lastOutput + (process?.output.take() ?? []), as: UTF8.self)
         lastOutput = []
         var result = InvocationResult(
@@ -229,6 +238,16 @@ public actor LocalLambda {
     private var lastOutput: [UInt8] = []
     /// Lambda reports the peak of the execution environment, which survives invocations.
     private var peakMemoryMB = 0
+    private var lastMemorySample: ContinuousClock.Instant?
+    /// Reading `/proc/PID/status` costs tens of microseconds; back-to-back invocations reuse a sample this fresh.
+    private static let memorySampleInterval: Duration = .milliseconds(50)
+
+    private func sampledPeakMemoryKilobytes() -> Int {
+        let now = ContinuousClock.now
+        if let last = lastMemorySample, now - last < Self.memorySampleInterval { return 0 }
+        lastMemorySample = now
+        return process?.peakMemoryKilobytes() ?? 0
+    }
 
     /// Forgets the current process (killing it first if asked), keeping its last output for the result.
     private func dropRuntime(kill: Bool) {
@@ -258,22 +277,11 @@ public actor LocalLambda {
     }
 
     private func startTimer(_ duration: Duration) -> Int {
-        timerToken += 1
-        let token = timerToken
-        let state = self.state
-        timer = Task {
-            try? await Task.sleep(for: duration)
-            if !Task.isCancelled { state.post(.timedOut(token: token)) }
-        }
-        return token
+        watchdog.arm(after: duration)
     }
 
-    private var timer: Task<Void, Never>?
-
     private func stopTimer() {
-        timerToken += 1
-        timer?.cancel()
-        timer = nil
+        watchdog.disarm()
     }
 
     private func runtimeAPIServer() async throws(EmulatorError) -> RuntimeAPIServer {

@@ -45,8 +45,16 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var limit = RuntimeAPI.maxPayloadSize
     private var overLimit = false
 
+    /// The `/next` of this connection still waiting for an event.
+    private var waitingNext: EventLoopPromise<PendingInvocation>?
+
     init(state: RuntimeAPIState) {
         self.state = state
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let waitingNext { state.cancelNext(waitingNext) }
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -84,8 +92,10 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch (head.method, Self.route(head.uri)) {
         case (.GET, .next):
             let promise = context.eventLoop.makePromise(of: PendingInvocation.self)
+            waitingNext = promise
             state.next(promise)
             promise.futureResult.assumeIsolated().whenComplete { result in
+                self.waitingNext = nil
                 switch result {
                 case .success(let invocation):
                     context.writeHTTPResponse(

@@ -151,6 +151,16 @@ final class RuntimeAPIState: Sendable {
         }
     }
 
+    /// The connection of a waiting `/next` closed: forget it, so that the event goes to the next `/next`.
+    func cancelNext(_ promise: EventLoopPromise<PendingInvocation>) {
+        let cancelled = inner.withLock { state -> Bool in
+            guard let waiting = state.waitingNext, waiting.futureResult === promise.futureResult else { return false }
+            state.waitingNext = nil
+            return true
+        }
+        if cancelled { promise.fail(ChannelError.ioOnClosedChannel) }
+    }
+
     /// `POST /{id}/response` (`tooLarge` when the body passed the limit) or `POST /{id}/error`.
     func answer(requestID: String, with signal: RuntimeSignal, transition: String) -> RuntimeAPIAnswer {
         let answer = inner.withLock { state -> RuntimeAPIAnswer in
