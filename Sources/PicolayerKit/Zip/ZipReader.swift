@@ -110,7 +110,6 @@ public final class ZipReader: Sendable {
                 }
                 try record.skip(8 + 2 + 2 + 4 + 4 + 8)
                 count = try record.u64()
-                _ = try record.u64()
                 directorySize = try record.u64()
                 directoryOffset = try record.u64()
             }
