@@ -98,7 +98,8 @@ struct PackageCommandTests {
         #expect(unreadable.stderr.contains("cannot read \(scratch.path)/layer/secret.l"), "\(unreadable.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/out").isEmpty)
 
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: scratch.path + "/layer/secret.l")
+        try FileManager.default.setAttributes(
+            [.posixPermissions: 0o644], ofItemAtPath: scratch.path + "/layer/secret.l")
         let unwritable = try runTool(asNobody + [scratch.path + "/layer", "-o", scratch.path + "/locked/a.zip"])
         #expect(unwritable.status != 0)
         #expect(unwritable.stderr.contains("cannot write the zip in \(scratch.path)/locked"), "\(unwritable.stderr)")

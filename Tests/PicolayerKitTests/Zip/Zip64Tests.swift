@@ -20,7 +20,8 @@ struct Zip64Tests {
         defer { scratch.remove() }
         try scratch.file("tree/a", "a")
         let zip = scratch.path + "/a.zip"
-        let report = try await ZipWriter().write(directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: zip))
+        let report = try await ZipWriter().write(
+            directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: zip))
         #expect(report.zip64 == false)
         let end = try endRecord(zip)
         #expect(end.entries == 1 && end.hasZip64Locator == false)
@@ -35,8 +36,9 @@ struct Zip64Tests {
         try scratch.file("one.l", "(prinl 1)\n")
         let source = scratch.path + "/one.l"
         let entries = (0..<count).map { index in
-            ZipSourceEntry(path: String(format: "f%02d/%05d.l", index / 1000, index), sourcePath: source,
-                           kind: .file(size: 10), mode: 0o644)
+            ZipSourceEntry(
+                path: String(format: "f%02d/%05d.l", index / 1000, index), sourcePath: source,
+                kind: .file(size: 10), mode: 0o644)
         }
         let tree = ZipSourceTree(entries: entries, warnings: [])
         let zip = scratch.path + "/many.zip"
@@ -46,7 +48,10 @@ struct Zip64Tests {
         let end = try endRecord(zip)
         #expect(end.entries == 0xFFFF && end.hasZip64Locator)
 
-        let python = try runTool(["python3", "-c", "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(len(z.infolist()), z.testzip())", zip])
+        let python = try runTool([
+            "python3", "-c",
+            "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(len(z.infolist()), z.testzip())", zip,
+        ])
         #expect(python.stdout == "\(count) None\n", "\(python.stderr)")
         let unzip = try runTool(["unzip", "-tq", zip])
         #expect(unzip.status == 0, "\(unzip.stdout + unzip.stderr)")

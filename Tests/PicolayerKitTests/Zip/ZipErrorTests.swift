@@ -15,7 +15,8 @@ struct ZipErrorTests {
         defer { scratch.remove() }
         let zip = scratch.path + "/out.zip"
         await #expect(throws: ZipError.directoryMissing(scratch.path + "/nope")) {
-            try await ZipWriter().write(directory: scratch.url.appendingPathComponent("nope"), to: URL(fileURLWithPath: zip))
+            try await ZipWriter().write(
+                directory: scratch.url.appendingPathComponent("nope"), to: URL(fileURLWithPath: zip))
         }
         #expect(!FileManager.default.fileExists(atPath: zip))
         #expect(ZipError.directoryMissing("x").errorDescription?.contains("picolayer build") == true)
@@ -27,7 +28,9 @@ struct ZipErrorTests {
         defer { scratch.remove() }
         try scratch.file("plain", "x")
         await #expect(throws: ZipError.notADirectory(scratch.path + "/plain")) {
-            try await ZipWriter().write(directory: scratch.url.appendingPathComponent("plain"), to: URL(fileURLWithPath: scratch.path + "/o.zip"))
+            try await ZipWriter().write(
+                directory: scratch.url.appendingPathComponent("plain"),
+                to: URL(fileURLWithPath: scratch.path + "/o.zip"))
         }
     }
 
@@ -37,18 +40,21 @@ struct ZipErrorTests {
         defer { scratch.remove() }
         try scratch.file("tree/a.l", "a")
         let zip = scratch.path + "/out.zip"
-        _ = try await ZipWriter().write(directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: zip))
+        _ = try await ZipWriter().write(
+            directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: zip))
         let before = try Data(contentsOf: URL(fileURLWithPath: zip))
         #expect(try runTool(["mkfifo", scratch.path + "/tree/pipe"]).status == 0)
         await #expect(throws: ZipError.unsupportedFileType(path: scratch.path + "/tree/pipe", type: "named pipe")) {
-            try await ZipWriter().write(directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: zip))
+            try await ZipWriter().write(
+                directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: zip))
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: zip)) == before)
         #expect(try leftovers(scratch.path).isEmpty)
     }
 
-    @Test("a file that grows or shrinks between listing and reading stops the zip, and no temporary file remains",
-          arguments: [true, false])
+    @Test(
+        "a file that grows or shrinks between listing and reading stops the zip, and no temporary file remains",
+        arguments: [true, false])
     func sizeChanges(grows: Bool) async throws {
         let scratch = try ZipScratch()
         defer { scratch.remove() }
@@ -76,7 +82,8 @@ struct ZipErrorTests {
         try scratch.file("tree/a.l", "a")
         await #expect(throws: ZipError.outputFolderMissing(scratch.path + "/no/such")) {
             try await ZipWriter().write(
-                directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: scratch.path + "/no/such/o.zip"))
+                directory: scratch.url.appendingPathComponent("tree"),
+                to: URL(fileURLWithPath: scratch.path + "/no/such/o.zip"))
         }
     }
 
@@ -87,7 +94,8 @@ struct ZipErrorTests {
         try scratch.file("tree/a.l", "a")
         await #expect(throws: ZipError.invalidLevel(12)) {
             try await ZipWriter(options: ZipOptions(level: 12)).write(
-                directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: scratch.path + "/o.zip"))
+                directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: scratch.path + "/o.zip")
+            )
         }
     }
 

@@ -48,7 +48,8 @@ struct ToolRun {
 
 /// Runs a program (looked up on PATH) with an argv array and waits for it.
 @discardableResult
-func runTool(_ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil) throws -> ToolRun {
+func runTool(_ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil) throws -> ToolRun
+{
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments

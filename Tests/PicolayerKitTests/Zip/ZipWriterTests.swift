@@ -101,7 +101,8 @@ struct ZipWriterTests {
         defer { scratch.remove() }
         try makeLayerTree(scratch)
         let zip = scratch.path + "/layer.zip"
-        let report = try await ZipWriter().write(directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: zip))
+        let report = try await ZipWriter().write(
+            directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: zip))
 
         let unzip = try runTool(["unzip", "-t", zip])
         #expect(unzip.status == 0, "unzip -t: \(unzip.stdout)\(unzip.stderr)")
@@ -136,13 +137,16 @@ struct ZipWriterTests {
         #expect(names == names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
     }
 
-    @Test("bsdtar, 7z and unzip extract the same bytes, modes, links, empty folders and names", arguments: ["bsdtar", "7z", "unzip"])
+    @Test(
+        "bsdtar, 7z and unzip extract the same bytes, modes, links, empty folders and names",
+        arguments: ["bsdtar", "7z", "unzip"])
     func extractsFaithfully(tool: String) async throws {
         let scratch = try ZipScratch()
         defer { scratch.remove() }
         try makeLayerTree(scratch)
         let zip = scratch.path + "/layer.zip"
-        _ = try await ZipWriter().write(directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: zip))
+        _ = try await ZipWriter().write(
+            directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: zip))
         try scratch.folder("out")
         let out = scratch.path + "/out"
         let arguments: [String]
@@ -166,7 +170,8 @@ struct ZipWriterTests {
         // Different mtimes for the second tree.
         let later = Date(timeIntervalSince1970: 1_900_000_000)
         for item in try FileManager.default.subpathsOfDirectory(atPath: scratch.path + "/b") {
-            try? FileManager.default.setAttributes([.modificationDate: later], ofItemAtPath: scratch.path + "/b/" + item)
+            try? FileManager.default.setAttributes(
+                [.modificationDate: later], ofItemAtPath: scratch.path + "/b/" + item)
         }
         let first = try await ZipWriter(options: ZipOptions(threads: 1)).write(
             directory: scratch.url.appendingPathComponent("a"), to: URL(fileURLWithPath: scratch.path + "/1.zip"))
@@ -204,7 +209,8 @@ struct ZipWriterTests {
         try scratch.file("tree/text.l", sampleText(lines: 20_000))
         try scratch.file("tree/empty", [])
         let zip = scratch.path + "/t.zip"
-        let report = try await ZipWriter().write(directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: zip))
+        let report = try await ZipWriter().write(
+            directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: zip))
         let methods = Dictionary(uniqueKeysWithValues: try inspectWithPython(zip).entries.map { ($0.name, $0.method) })
         #expect(methods == ["random.bin": 0, "text.l": 8, "empty": 0])
         #expect(report.zippedSize < report.unzippedSize)
