@@ -60,3 +60,13 @@ while read -r name seconds size kib; do
         "$(echo "$seconds / $zip_time" | bc -l)" "$(echo "$size / $zip_size" | bc -l)"
 done < "$work/results"
 echo "targets: picolayer time/zip <= 0.55, size/zip <= 1.01"
+
+# Bounded memory: peak RSS while zipping a 1 GiB tree (8 sparse files of 128 MiB).
+big=$work/big
+mkdir -p "$big"
+for i in $(seq 1 8); do truncate -s 128M "$big/part$i.bin"; done
+/usr/bin/time -f "%e %M" -o "$work/time" "$binary" package "$big" -o "$work/big.zip" > /dev/null 2>&1
+read -r seconds kib < "$work/time"
+limit=$((64 + 8 * $(nproc)))
+printf 'peak RSS zipping 1 GiB: %.1f MiB in %s s (target below %d MiB = 64 + 8 x %d cores)\n' \
+    "$(echo "$kib / 1024" | bc -l)" "$seconds" "$limit" "$(nproc)"
