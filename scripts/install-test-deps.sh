@@ -13,9 +13,14 @@ need=(
     "pkg-config pkg-config"
     "/usr/include/zlib.h zlib1g-dev"
     "/usr/bin/time time"
-    # emulator (invoke/serve): curl runs the shell test runtimes; python3 runs awslambdaric and boto3.
-    "curl curl"
+    "bc bc"
     "python3 python3"
+    "setpriv util-linux"
+    "mkfifo coreutils"
+    "sha256sum coreutils"
+    # emulator (invoke/serve): curl runs the shell test runtimes, cc builds the benchmark runtime loop.
+    "curl curl"
+    "cc gcc"
 )
 
 missing=()
