@@ -100,7 +100,8 @@ public struct EmulatorHooks: Sendable {
                 let text = String(value, radix: 16)
                 return String(repeating: "0", count: max(0, digits - text.count)) + text
             }
-            let root = hex(UInt64.random(in: 0...UInt64(UInt32.max)), digits: 8) + hex(.random(in: .min ... .max), digits: 16)
+            let root =
+                hex(UInt64.random(in: 0...UInt64(UInt32.max)), digits: 8) + hex(.random(in: .min ... .max), digits: 16)
             return "Root=1-\(epoch)-\(root);Parent=\(hex(.random(in: .min ... .max), digits: 16));Sampled=0"
         },
         now: { Date() }

@@ -77,7 +77,8 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func handle(context: ChannelHandlerContext, head: HTTPRequestHead, event: [UInt8]) {
         let keepAlive = head.isKeepAlive
         func fail(_ status: HTTPResponseStatus, _ type: String, _ message: String) {
-            let body = context.channel.allocator.buffer(string: "{\"Type\":\"User\",\"message\":\(LambdaJSON.quote(message))}")
+            let body = context.channel.allocator.buffer(
+                string: "{\"Type\":\"User\",\"message\":\(LambdaJSON.quote(message))}")
             context.writeHTTPResponse(
                 status: status, headers: [(InvokeAPI.Header.errorType, type)], body: body, keepAlive: keepAlive)
         }

@@ -197,7 +197,8 @@ public actor LocalLambda {
                     "Response payload size exceeded maximum allowed payload size (\(RuntimeAPI.maxPayloadSize) bytes)."
                 return .failure(
                     errorType: RuntimeAPI.PlatformError.responseTooLarge,
-                    payload: Array(LambdaJSON.error(type: RuntimeAPI.PlatformError.responseTooLarge, message: message).utf8))
+                    payload: Array(
+                        LambdaJSON.error(type: RuntimeAPI.PlatformError.responseTooLarge, message: message).utf8))
             case .exited(generation, let status):
                 dropRuntime(kill: false)
                 state.abandon(requestID: requestID)
@@ -269,7 +270,8 @@ public actor LocalLambda {
     }
 
     private func timeoutFailure(requestID: String, after timeout: Duration) -> Outcome {
-        let message = "RequestId: \(requestID) Error: Task timed out after "
+        let message =
+            "RequestId: \(requestID) Error: Task timed out after "
             + String(format: "%.2f", Self.seconds(timeout)) + " seconds"
         return .failure(
             errorType: RuntimeAPI.PlatformError.timeout,

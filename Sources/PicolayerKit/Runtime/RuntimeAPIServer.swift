@@ -81,13 +81,15 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end(let trailers):
             guard let head else { return }
             self.head = nil
-            handle(context: context, head: head, body: body ?? context.channel.allocator.buffer(capacity: 0),
+            handle(
+                context: context, head: head, body: body ?? context.channel.allocator.buffer(capacity: 0),
                 trailers: trailers)
             body = nil
         }
     }
 
-    private func handle(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, trailers: HTTPHeaders?) {
+    private func handle(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, trailers: HTTPHeaders?)
+    {
         let keepAlive = head.isKeepAlive
         switch (head.method, Self.route(head.uri)) {
         case (.GET, .next):
@@ -133,15 +135,18 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 signal = .response(
                     requestID: requestID, payload: body, contentType: head.headers.first(name: "content-type"))
             }
-            reply(context: context, state.answer(requestID: requestID, with: signal, transition: "Response"),
+            reply(
+                context: context, state.answer(requestID: requestID, with: signal, transition: "Response"),
                 keepAlive: keepAlive)
         case (.POST, .error(let requestID)):
             let errorType = Self.errorType(head: head, body: body)
             let signal = RuntimeSignal.functionError(requestID: requestID, errorType: errorType, payload: body)
-            reply(context: context, state.answer(requestID: requestID, with: signal, transition: "Error"),
+            reply(
+                context: context, state.answer(requestID: requestID, with: signal, transition: "Error"),
                 keepAlive: keepAlive)
         case (.POST, .initError):
-            reply(context: context, state.initError(errorType: Self.errorType(head: head, body: body), payload: body),
+            reply(
+                context: context, state.initError(errorType: Self.errorType(head: head, body: body), payload: body),
                 keepAlive: keepAlive)
         default:
             let message = "Unknown Runtime API route: \(head.method.rawValue) \(head.uri)"
@@ -178,7 +183,8 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         if path == RuntimeAPI.nextPath { return .next }
         if path == RuntimeAPI.initErrorPath { return .initError }
         guard path.hasPrefix(RuntimeAPI.invocationPrefix) else { return .notFound }
-        let parts = path.dropFirst(RuntimeAPI.invocationPrefix.count).split(separator: "/", omittingEmptySubsequences: false)
+        let parts = path.dropFirst(RuntimeAPI.invocationPrefix.count).split(
+            separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty else { return .notFound }
         switch parts[1] {
         case "response": return .response(String(parts[0]))

@@ -29,7 +29,8 @@ extension Picolayer {
 
         func run() async throws {
             let configuration = try function.configuration()
-            _ = try LocalLambda.findBootstrap(taskRoot: configuration.taskRoot, layerDirectory: configuration.layerDirectory)
+            _ = try LocalLambda.findBootstrap(
+                taskRoot: configuration.taskRoot, layerDirectory: configuration.layerDirectory)
             let pool = LocalLambdaPool(
                 configuration: configuration, concurrency: concurrency, output: { writeToStandardError($0) })
             let server = try await InvokeAPIServer.start(pool: pool, port: port) { message in

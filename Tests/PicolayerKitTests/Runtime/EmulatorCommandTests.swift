@@ -23,7 +23,10 @@ struct EmulatorCommandTests {
         try function.writeExecutable(LocalLambdaTests.echoRuntime, in: "layer")
         let result = try await run(
             try Self.binary(),
-            ["invoke", "--handler", "h.f", "--task-root", function.taskRoot, "--layer", function.layer, "--event", "-"],
+            [
+                "invoke", "--handler", "h.f", "--task-root", function.taskRoot, "--layer", function.layer, "--event",
+                "-",
+            ],
             input: Data(#"{"q":1}"#.utf8))
         let stdout = String(decoding: result.stdout, as: UTF8.self)
         let stderr = String(decoding: result.stderr, as: UTF8.self)
@@ -48,8 +51,13 @@ struct EmulatorCommandTests {
         try function.write("{\"n\":1}\n\n{\"n\":2}\n{\"n\":3}\n", named: "events.jsonl")
         let result = try await run(
             try Self.binary(),
-            ["invoke", "--handler", "h.f", "--task-root", function.taskRoot, "--events", function.taskRoot + "/events.jsonl"])
-        let responses = try String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map { try jsonObject(String($0)) }
+            [
+                "invoke", "--handler", "h.f", "--task-root", function.taskRoot, "--events",
+                function.taskRoot + "/events.jsonl",
+            ])
+        let responses = try String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map {
+            try jsonObject(String($0))
+        }
         #expect(result.status == 0)
         #expect(responses.compactMap { ($0["event"] as? [String: Int])?["n"] } == [1, 2, 3])
         #expect(Set(responses.compactMap { $0["pid"] as? Int }).count == 1)
@@ -61,7 +69,8 @@ struct EmulatorCommandTests {
         let function = try TemporaryFunction()
         defer { function.cleanUp() }
         let missing = try await run(
-            try Self.binary(), ["invoke", "--handler", "h.f", "--task-root", function.taskRoot, "--layer", function.layer])
+            try Self.binary(),
+            ["invoke", "--handler", "h.f", "--task-root", function.taskRoot, "--layer", function.layer])
         #expect(missing.status != 0)
         #expect(String(decoding: missing.stderr, as: UTF8.self).contains("Couldn't find valid bootstrap(s)"))
 

@@ -8,15 +8,16 @@ import Testing
 @Suite("Local Lambda lifecycle")
 struct LocalLambdaTests {
     /// Echoes each event with the runtime's pid, so that tests can tell warm from cold.
-    static let echoRuntime = shellPrelude + """
-        echo "init pid $$"
-        while true; do
-            next
-            echo "handling $id"
-            printf '{"pid":%s,"event":%s}' "$$" "$event" |
-                curl -sS -o /dev/null -X POST --data-binary @- "$api/invocation/$id/response"
-        done
-        """
+    static let echoRuntime =
+        shellPrelude + """
+            echo "init pid $$"
+            while true; do
+                next
+                echo "handling $id"
+                printf '{"pid":%s,"event":%s}' "$$" "$event" |
+                    curl -sS -o /dev/null -X POST --data-binary @- "$api/invocation/$id/response"
+            done
+            """
 
     private func withFunction(
         _ bootstrap: String,
@@ -61,14 +62,17 @@ struct LocalLambdaTests {
 
     @Test("the runtime sees exactly Lambda's environment plus the user's variables")
     func environment() async throws {
-        let dump = shellPrelude + """
-            while true; do
-                next
-                /usr/bin/env > "$work/env"
-                curl -sS -o /dev/null -X POST --data-binary @"$work/env" "$api/invocation/$id/response"
-            done
-            """
-        try await withFunction(dump, configure: { $0.userEnvironment = ["GREETING": "hi", "PATH": "/custom/bin:/usr/bin:/bin"] }) {
+        let dump =
+            shellPrelude + """
+                while true; do
+                    next
+                    /usr/bin/env > "$work/env"
+                    curl -sS -o /dev/null -X POST --data-binary @"$work/env" "$api/invocation/$id/response"
+                done
+                """
+        try await withFunction(
+            dump, configure: { $0.userEnvironment = ["GREETING": "hi", "PATH": "/custom/bin:/usr/bin:/bin"] }
+        ) {
             lambda, function in
             let result = try await lambda.invoke(Array("{}".utf8))
             var seen: [String: String] = [:]
@@ -141,7 +145,9 @@ struct LocalLambdaTests {
         try function.write("#!/bin/sh\n", named: "bootstrap")  // not executable
         let lambda = LocalLambda(configuration: function.configuration(), hooks: fixedHooks())
         await #expect(
-            throws: EmulatorError.noBootstrap(searched: [function.taskRoot + "/bootstrap", function.layer + "/bootstrap"])
+            throws: EmulatorError.noBootstrap(searched: [
+                function.taskRoot + "/bootstrap", function.layer + "/bootstrap",
+            ])
         ) {
             try await lambda.invoke(Array("{}".utf8))
         }
@@ -150,11 +156,12 @@ struct LocalLambdaTests {
 
     @Test("a runtime that exits is Runtime.ExitError with its status, and the next event starts it cold")
     func crash() async throws {
-        let crashing = shellPrelude + """
-            next
-            echo "dying on $id"
-            exit 42
-            """
+        let crashing =
+            shellPrelude + """
+                next
+                echo "dying on $id"
+                exit 42
+                """
         try await withFunction(crashing) { lambda, _ in
             let first = try await lambda.invoke(Array("{}".utf8))
             #expect(first.errorType == "Runtime.ExitError")
@@ -185,13 +192,14 @@ struct LocalLambdaTests {
     @Test("the timeout kills the runtime with `Task timed out after 1.00 seconds`; the next event starts cold")
     func timeout() async throws {
         // The first event hangs (with a child process, which must die too); later ones are answered.
-        let slow = shellPrelude + """
-            while true; do
-                next
-                if [ ! -e "$LAMBDA_TASK_ROOT/slept" ]; then touch "$LAMBDA_TASK_ROOT/slept"; echo "sleeping"; sleep 120; fi
-                echo '"done"' | curl -sS -o /dev/null -X POST --data-binary @- "$api/invocation/$id/response"
-            done
-            """
+        let slow =
+            shellPrelude + """
+                while true; do
+                    next
+                    if [ ! -e "$LAMBDA_TASK_ROOT/slept" ]; then touch "$LAMBDA_TASK_ROOT/slept"; echo "sleeping"; sleep 120; fi
+                    echo '"done"' | curl -sS -o /dev/null -X POST --data-binary @- "$api/invocation/$id/response"
+                done
+                """
         try await withFunction(slow, configure: { $0.timeout = .seconds(1) }) { lambda, _ in
             let first = try await lambda.invoke(Array("{}".utf8))
             #expect(first.errorType == "Sandbox.Timedout")
@@ -209,11 +217,12 @@ struct LocalLambdaTests {
 
     @Test("an init error posted to /init/error is the first invocation's result")
     func initError() async throws {
-        let failing = shellPrelude + """
-            curl -sS -o /dev/null -X POST -H 'Lambda-Runtime-Function-Error-Type: Runtime.ConfigInvalid' \\
-                --data-binary '{"errorMessage":"no handler","errorType":"Runtime.ConfigInvalid"}' "$api/init/error"
-            exit 1
-            """
+        let failing =
+            shellPrelude + """
+                curl -sS -o /dev/null -X POST -H 'Lambda-Runtime-Function-Error-Type: Runtime.ConfigInvalid' \\
+                    --data-binary '{"errorMessage":"no handler","errorType":"Runtime.ConfigInvalid"}' "$api/init/error"
+                exit 1
+                """
         try await withFunction(failing) { lambda, _ in
             let result = try await lambda.invoke(Array("{}".utf8))
             #expect(result.errorType == "Runtime.ConfigInvalid")
@@ -234,19 +243,20 @@ struct LocalLambdaTests {
     @Test("answering twice, answering an unknown id and an oversized response get 403, 400 and 413")
     func misbehavingRuntime() async throws {
         // Event 1: answer, answer again, answer a made-up id. Event 2: answer with 7 MB. Event 3: report codes.
-        let runtime = shellPrelude + """
-            head -c 7000000 /dev/zero | tr '\\0' a > "$work/big"
-            next
-            curl -sS -o /dev/null -X POST --data-binary '"one"' "$api/invocation/$id/response"
-            twice=$(curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary x "$api/invocation/$id/response")
-            unknown=$(curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary x "$api/invocation/nope/response")
-            next
-            big=$(curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary @"$work/big" "$api/invocation/$id/response")
-            next
-            printf '"%s %s %s"' "$twice" "$unknown" "$big" |
-                curl -sS -o /dev/null -X POST --data-binary @- "$api/invocation/$id/response"
-            sleep 120
-            """
+        let runtime =
+            shellPrelude + """
+                head -c 7000000 /dev/zero | tr '\\0' a > "$work/big"
+                next
+                curl -sS -o /dev/null -X POST --data-binary '"one"' "$api/invocation/$id/response"
+                twice=$(curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary x "$api/invocation/$id/response")
+                unknown=$(curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary x "$api/invocation/nope/response")
+                next
+                big=$(curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary @"$work/big" "$api/invocation/$id/response")
+                next
+                printf '"%s %s %s"' "$twice" "$unknown" "$big" |
+                    curl -sS -o /dev/null -X POST --data-binary @- "$api/invocation/$id/response"
+                sleep 120
+                """
         try await withFunction(runtime) { lambda, _ in
             let first = try await lambda.invoke(Array("{}".utf8))
             #expect(first.text == #""one""#)
@@ -263,12 +273,13 @@ struct LocalLambdaTests {
 
     @Test("an error posted to /error is a function error with the runtime's type and body")
     func functionError() async throws {
-        let runtime = shellPrelude + """
-            next
-            curl -sS -o /dev/null -X POST -H 'Lambda-Runtime-Function-Error-Type: Function.Bad' \\
-                --data-binary '{"errorMessage":"bad","errorType":"Bad"}' "$api/invocation/$id/error"
-            sleep 120
-            """
+        let runtime =
+            shellPrelude + """
+                next
+                curl -sS -o /dev/null -X POST -H 'Lambda-Runtime-Function-Error-Type: Function.Bad' \\
+                    --data-binary '{"errorMessage":"bad","errorType":"Bad"}' "$api/invocation/$id/error"
+                sleep 120
+                """
         try await withFunction(runtime) { lambda, _ in
             let result = try await lambda.invoke(Array("{}".utf8))
             #expect(result.errorType == "Function.Bad")
@@ -311,9 +322,14 @@ struct LocalLambdaTests {
         #expect(pids.count <= 2)
     }
 
-    @Test("--env-file lines", arguments: [
-        ("A=1\n# comment\n\nexport B=two words\nC=\"quoted\"\nD='x=y'\n", ["A": "1", "B": "two words", "C": "quoted", "D": "x=y"])
-    ])
+    @Test(
+        "--env-file lines",
+        arguments: [
+            (
+                "A=1\n# comment\n\nexport B=two words\nC=\"quoted\"\nD='x=y'\n",
+                ["A": "1", "B": "two words", "C": "quoted", "D": "x=y"]
+            )
+        ])
     func environmentFile(text: String, expected: [String: String]) throws {
         #expect(try EnvironmentFile.parse(text, file: "f") == expected)
         #expect(throws: EmulatorError.invalidEnvironmentLine(file: "f", line: 2, text: "oops")) {

@@ -82,7 +82,9 @@ struct RuntimeAPIServerTests {
         try await withServer { state, base in
             state.enqueue(Self.invocation("req-1", "{}"))
             _ = try await curl(["\(base)/runtime/invocation/next"])
-            let unknown = try await curl(["-X", "POST", "--data-binary", "x", "\(base)/runtime/invocation/nope/response"])
+            let unknown = try await curl([
+                "-X", "POST", "--data-binary", "x", "\(base)/runtime/invocation/nope/response",
+            ])
             #expect(unknown.status == 400)
             #expect(unknown.body == #"{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}"#)
 
@@ -93,7 +95,9 @@ struct RuntimeAPIServerTests {
             #expect(first.status == 202)
             #expect(first.body == #"{"status":"OK"}"#)
 
-            let second = try await curl(["-X", "POST", "--data-binary", "again", "\(base)/runtime/invocation/req-1/response"])
+            let second = try await curl([
+                "-X", "POST", "--data-binary", "again", "\(base)/runtime/invocation/req-1/response",
+            ])
             #expect(second.status == 403)
             #expect(
                 second.body
@@ -192,17 +196,20 @@ struct RuntimeAPIServerTests {
         }
     }
 
-    @Test("unknown routes are 404 with an error JSON", arguments: [
-        ("GET", "/runtime/invocation/req-1/response"), ("POST", "/runtime/invocation/next"),
-        ("GET", "/runtime/unknown"), ("POST", "/runtime/invocation/req-1/bogus"),
-    ])
+    @Test(
+        "unknown routes are 404 with an error JSON",
+        arguments: [
+            ("GET", "/runtime/invocation/req-1/response"), ("POST", "/runtime/invocation/next"),
+            ("GET", "/runtime/unknown"), ("POST", "/runtime/invocation/req-1/bogus"),
+        ])
     func notFound(method: String, path: String) async throws {
         try await withServer { _, base in
             let response = try await curl(["-X", method, "\(base)\(path)"])
             #expect(response.status == 404)
             #expect(
                 response.body
-                    == LambdaJSON.error(type: "NotFound", message: "Unknown Runtime API route: \(method) /2018-06-01\(path)"))
+                    == LambdaJSON.error(
+                        type: "NotFound", message: "Unknown Runtime API route: \(method) /2018-06-01\(path)"))
         }
     }
 
@@ -259,7 +266,8 @@ struct RuntimeAPIServerTests {
                     "Lambda-Runtime-Function-Error-Body: " + body + "\\r\\n\\r\\n").encode())
                 print(s.recv(4096).decode().split("\\r\\n")[0])
                 """
-            let address = base.replacingOccurrences(of: "http://", with: "").replacingOccurrences(of: "/2018-06-01", with: "")
+            let address = base.replacingOccurrences(of: "http://", with: "").replacingOccurrences(
+                of: "/2018-06-01", with: "")
             let result = try await run(try await pythonExecutable(), ["-c", script, address, errorBody])
             #expect(String(decoding: result.stdout, as: UTF8.self).hasPrefix("HTTP/1.1 202"))
             guard case .functionError("req-2", let type, let payload) = await state.nextSignal() else {

@@ -20,7 +20,8 @@ struct TemporaryFunction {
 
     /// Writes an executable file (a bootstrap) into `folder` (`task` or `layer`).
     @discardableResult
-    func writeExecutable(_ text: String, named name: String = "bootstrap", in folder: String = "task") throws -> String {
+    func writeExecutable(_ text: String, named name: String = "bootstrap", in folder: String = "task") throws -> String
+    {
         let path = root.appendingPathComponent(folder).appendingPathComponent(name).path
         // O_CLOEXEC: a runtime spawned meanwhile by a parallel test must not keep the file open for writing,
         // or executing it fails with ETXTBSY.
