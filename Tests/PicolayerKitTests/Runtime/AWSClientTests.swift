@@ -172,4 +172,27 @@ struct AWSClientTests {
         #expect(big.headers["x-amzn-errortype"] == "RequestTooLargeException")
         #expect(wrongPath.status == 404)
     }
+
+    @Test("serve with --concurrency 2 answers 12 simultaneous requests, each once, with its own event")
+    func serveConcurrency() async throws {
+        let function = try TemporaryFunction()
+        defer { function.cleanUp() }
+        try function.writeExecutable(LocalLambdaTests.echoRuntime)
+        let pool = LocalLambdaPool(configuration: function.configuration(), concurrency: 2, hooks: fixedHooks())
+        let server = try await InvokeAPIServer.start(pool: pool)
+        let url = "http://127.0.0.1:\(server.port)/2015-03-31/functions/test-fn/invocations"
+        let responses = try await withThrowingTaskGroup(of: CurlResponse.self) { group in
+            for n in 0..<12 {
+                group.addTask { try await curl(["-X", "POST", "--data-binary", #"{"n":\#(n)}"#, url]) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        await server.close()
+        await pool.shutdown()
+        #expect(responses.allSatisfy { $0.status == 200 })
+        let numbers = try responses.map { try #require((try jsonObject($0.body)["event"] as? [String: Int])?["n"]) }
+        #expect(numbers.sorted() == Array(0..<12))
+        #expect(Set(responses.compactMap { $0.headers["x-amzn-requestid"] }).count == 12)
+        #expect(Set(try responses.map { try jsonObject($0.body)["pid"] as? Int }).count <= 2)
+    }
 }
