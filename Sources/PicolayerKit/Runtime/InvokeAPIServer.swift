@@ -114,13 +114,18 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         let pool = self.pool
         let log = self.log
         let clientContextText = clientContext
+        let traceID = head.headers.first(name: InvokeAPI.Header.traceID)
         switch invocationType {
         case "DryRun":
             context.writeHTTPResponse(status: .noContent, body: nil, keepAlive: keepAlive)
+        case "Event" where event.count > InvokeAPI.maxEventPayloadSize:
+            fail(
+                .payloadTooLarge, "RequestTooLargeException",
+                "Request must be smaller than \(InvokeAPI.maxEventPayloadSize) bytes for the InvokeFunction operation")
         case "Event":
             Task {
                 do {
-                    _ = try await pool.invoke(event, clientContext: clientContextText)
+                    _ = try await pool.invoke(event, clientContext: clientContextText, traceID: traceID)
                 } catch {
                     log("picolayer serve: event invocation failed: \(error.localizedDescription)\n")
                 }
@@ -128,7 +133,9 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.writeHTTPResponse(status: .accepted, body: nil, keepAlive: keepAlive)
         case "RequestResponse":
             let promise = context.eventLoop.makePromise(of: InvocationResult.self)
-            promise.completeWithTask { try await pool.invoke(event, clientContext: clientContextText) }
+            promise.completeWithTask {
+                try await pool.invoke(event, clientContext: clientContextText, traceID: traceID)
+            }
             promise.futureResult.assumeIsolated().whenComplete { result in
                 switch result {
                 case .success(let result):

@@ -50,11 +50,14 @@ public enum InvokeAPI {
     public static let rieFunctionName = "function"
     /// The log tail returned with `X-Amz-Log-Type: Tail` is at most this many bytes.
     static let logTailSize = 4096
+    /// Asynchronous (`Event`) invocations take at most 1 MB.
+    static let maxEventPayloadSize = 1_048_576
 
     enum Header {
         static let invocationType = "X-Amz-Invocation-Type"
         static let logType = "X-Amz-Log-Type"
         static let clientContext = "X-Amz-Client-Context"
+        static let traceID = "X-Amzn-Trace-Id"
         static let functionError = "X-Amz-Function-Error"
         static let logResult = "X-Amz-Log-Result"
         static let executedVersion = "X-Amz-Executed-Version"

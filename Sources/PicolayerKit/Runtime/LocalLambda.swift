@@ -84,10 +84,12 @@ public actor LocalLambda {
     /// - Parameters:
     ///   - clientContext: decoded client context JSON, sent as `Lambda-Runtime-Client-Context`.
     ///   - cognitoIdentity: sent as `Lambda-Runtime-Cognito-Identity`.
+    ///   - traceID: the caller's `X-Amzn-Trace-Id`, sent as `Lambda-Runtime-Trace-Id`; else a fresh one.
     public func invoke(
         _ event: [UInt8],
         clientContext: String? = nil,
-        cognitoIdentity: String? = nil
+        cognitoIdentity: String? = nil,
+        traceID: String? = nil
     ) async throws(EmulatorError) -> InvocationResult {
         guard !isShutDown else { throw .shutDown }
         guard event.count <= RuntimeAPI.maxPayloadSize else { throw .eventTooLarge(size: event.count) }
@@ -115,7 +117,7 @@ public actor LocalLambda {
             PendingInvocation(
                 requestID: requestID, payload: payload,
                 deadlineMilliseconds: Int64((deadline.timeIntervalSince1970 * 1000).rounded(.down)),
-                functionARN: configuration.functionARN, traceID: hooks.traceID(requestID),
+                functionARN: configuration.functionARN, traceID: traceID ?? hooks.traceID(requestID),
                 clientContext: clientContext, cognitoIdentity: cognitoIdentity))
         let outcome = await awaitAnswer(requestID: requestID, timeout: configuration.timeout)
         let result = finish(outcome, requestID: requestID, duration: clock.now - started, initDuration: initDuration)

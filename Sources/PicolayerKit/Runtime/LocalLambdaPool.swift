@@ -20,15 +20,17 @@ public actor LocalLambdaPool {
         idle = all
     }
 
-    /// Runs one invocation on the next free instance; see ``LocalLambda/invoke(_:clientContext:cognitoIdentity:)``.
+    /// Runs one invocation on the next free instance; see ``LocalLambda/invoke(_:clientContext:cognitoIdentity:traceID:)``.
     public func invoke(
         _ event: [UInt8],
         clientContext: String? = nil,
-        cognitoIdentity: String? = nil
+        cognitoIdentity: String? = nil,
+        traceID: String? = nil
     ) async throws(EmulatorError) -> InvocationResult {
         guard let lambda = await acquire() else { throw .shutDown }
         defer { release(lambda) }
-        return try await lambda.invoke(event, clientContext: clientContext, cognitoIdentity: cognitoIdentity)
+        return try await lambda.invoke(
+            event, clientContext: clientContext, cognitoIdentity: cognitoIdentity, traceID: traceID)
     }
 
     /// Stops every runtime; waiting invocations throw ``EmulatorError/shutDown``.

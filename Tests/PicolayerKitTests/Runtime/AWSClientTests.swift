@@ -145,7 +145,7 @@ struct AWSClientTests {
         #expect(out["missing"] as? String == "ResourceNotFoundException")
     }
 
-    @Test("serve answers curl's RIE-style request and refuses bad client context and oversized events")
+    @Test("serve answers curl's RIE-style request, passes the trace id, refuses bad client context and big events")
     func serveEdges() async throws {
         let function = try TemporaryFunction()
         defer { function.cleanUp() }
@@ -153,7 +153,11 @@ struct AWSClientTests {
         let pool = LocalLambdaPool(configuration: function.configuration(), hooks: fixedHooks())
         let server = try await InvokeAPIServer.start(pool: pool)
         let url = "http://127.0.0.1:\(server.port)/2015-03-31/functions/function/invocations"
-        let ok = try await curl(["-X", "POST", "--data-binary", #"{"a":1}"#, url])
+        let ok = try await curl(
+            ["-X", "POST", "-H", "X-Amzn-Trace-Id: Root=1-caller", "--data-binary", #"{"a":1}"#, url])
+        let bigEvent = try await curl(
+            ["-X", "POST", "-H", "X-Amz-Invocation-Type: Event", "--data-binary", "@-", url],
+            input: Data(repeating: 0x20, count: 1_048_577))
         let badContext = try await curl(["-X", "POST", "-H", "X-Amz-Client-Context: %%%", "--data-binary", "{}", url])
         let big = try await curl(
             ["-X", "POST", "--data-binary", "@-", url],
@@ -166,6 +170,8 @@ struct AWSClientTests {
         #expect((try jsonObject(ok.body)["event"] as? [String: Int]) == ["a": 1])
         #expect(ok.headers["x-amzn-requestid"] == "req-1")
         #expect(ok.headers["x-amz-function-error"] == nil)
+        #expect(try jsonObject(ok.body)["trace"] as? String == "Root=1-caller")
+        #expect(bigEvent.status == 413)
         #expect(badContext.status == 400)
         #expect(badContext.headers["x-amzn-errortype"] == "InvalidRequestContentException")
         #expect(big.status == 413)

@@ -14,7 +14,7 @@ struct LocalLambdaTests {
             while true; do
                 next
                 echo "handling $id"
-                printf '{"pid":%s,"event":%s}' "$$" "$event" |
+                printf '{"pid":%s,"trace":"%s","event":%s}' "$$" "$trace" "$event" |
                     curl -sS -o /dev/null -X POST --data-binary @- "$api/invocation/$id/response"
             done
             """
@@ -44,6 +44,7 @@ struct LocalLambdaTests {
             let two = try jsonObject(second.text)
             #expect(first.errorType == nil)
             #expect(first.requestID == "req-1")
+            #expect(one["trace"] as? String == "Root=1-trace-req-1")
             #expect((one["event"] as? [String: Int]) == ["n": 1])
             #expect((two["event"] as? [String: Int]) == ["n": 2])
             #expect(one["pid"] as? Int == two["pid"] as? Int)

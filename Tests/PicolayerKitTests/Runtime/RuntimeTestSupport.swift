@@ -67,7 +67,7 @@ func fixedHooks() -> EmulatorHooks {
 let fixedNowMilliseconds: Int64 = 1_700_000_000_000
 
 /// The start of a shell runtime: `api` is the invocation URL prefix; `next` fetches an event into $event and
-/// its request id into $id.
+/// its request id into $id, its trace id into $trace.
 let shellPrelude = """
     #!/bin/sh
     set -u
@@ -77,6 +77,7 @@ let shellPrelude = """
     next() {
         curl -sS -D "$work/headers" -o "$work/event" "$api/invocation/next"
         id=$(grep -i '^lambda-runtime-aws-request-id:' "$work/headers" | cut -d' ' -f2 | tr -d '\\r')
+        trace=$(grep -i '^lambda-runtime-trace-id:' "$work/headers" | cut -d' ' -f2 | tr -d '\\r')
         event=$(cat "$work/event")
     }
 
