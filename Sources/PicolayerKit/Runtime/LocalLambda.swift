@@ -12,7 +12,7 @@ import NIOCore
 /// if let type = result.errorType { print("failed:", type) }
 /// ```
 ///
-/// Invocations run one at a time (the actor queues them); use ``LocalLambdaPool`` for several instances.
+/// Invocations run one at a time, in the order they were called; use ``LocalLambdaPool`` for several instances.
 /// Function errors, crashes and timeouts are *results* (``InvocationResult/errorType``); `invoke` throws only
 /// ``EmulatorError``s, for problems of the emulator itself (no bootstrap, event too large, port unavailable).
 /// Call ``shutdown()`` (or use ``with(_:hooks:output:_:)``) so the runtime process does not outlive you.
@@ -91,8 +91,11 @@ public actor LocalLambda {
         cognitoIdentity: String? = nil,
         traceID: String? = nil
     ) async throws(EmulatorError) -> InvocationResult {
-        guard !isShutDown else { throw .shutDown }
         guard event.count <= RuntimeAPI.maxPayloadSize else { throw .eventTooLarge(size: event.count) }
+        // The actor is reentrant at every await; one environment runs one invocation at a time.
+        await waitForTurn()
+        defer { endTurn() }
+        guard !isShutDown else { throw .shutDown }
         let requestID = hooks.requestID()
         let clock = ContinuousClock()
         var initDuration: Duration?
@@ -134,6 +137,27 @@ public actor LocalLambda {
         state.reset(generation: generation + 1)
         await server?.close()
         server = nil
+    }
+
+    // MARK: One invocation at a time
+
+    private var busy = false
+    private var waitingForTurn: [CheckedContinuation<Void, Never>] = []
+
+    private func waitForTurn() async {
+        guard busy else {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waitingForTurn.append($0) }
+    }
+
+    private func endTurn() {
+        if waitingForTurn.isEmpty {
+            busy = false
+        } else {
+            waitingForTurn.removeFirst().resume()
+        }
     }
 
     // MARK: Lifecycle

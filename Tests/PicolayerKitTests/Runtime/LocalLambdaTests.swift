@@ -297,6 +297,22 @@ struct LocalLambdaTests {
         }
     }
 
+    @Test("concurrent calls on one instance run one after the other on the one warm process")
+    func serialised() async throws {
+        try await withFunction(Self.echoRuntime) { lambda, _ in
+            let results = try await withThrowingTaskGroup(of: InvocationResult.self) { group in
+                for n in 0..<8 {
+                    group.addTask { try await lambda.invoke(Array(#"{"n":\#(n)}"#.utf8)) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let objects = try results.map { try jsonObject($0.text) }
+            #expect(objects.compactMap { ($0["event"] as? [String: Int])?["n"] }.sorted() == Array(0..<8))
+            #expect(Set(objects.compactMap { $0["pid"] as? Int }).count == 1)
+            #expect(results.filter { $0.initDuration != nil }.count == 1)
+        }
+    }
+
     @Test("a pool of two spreads concurrent invocations; each is answered exactly once")
     func pool() async throws {
         let function = try TemporaryFunction()
