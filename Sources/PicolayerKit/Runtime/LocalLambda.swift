@@ -103,6 +103,7 @@ public actor LocalLambda {
         if process == nil || process?.hasExited == true {
             let started = clock.now
             lastMemorySample = nil
+            peakMemoryMB = 0
             if let failure = try await startRuntime(requestID: requestID) {
                 let result = finish(failure, requestID: requestID, duration: clock.now - started, initDuration: nil)
                 output?(Array((result.startLine + "\n" + result.endLine + "\n" + result.reportLine + "\n").utf8))
@@ -132,8 +133,7 @@ public actor LocalLambda {
     public func shutdown() async {
         isShutDown = true
         watchdog.stop()
-        process?.kill()
-        process = nil
+        dropRuntime(kill: true)
         state.reset(generation: generation + 1)
         await server?.close()
         server = nil
@@ -263,7 +263,7 @@ public actor LocalLambda {
 
     /// Output of a process that was stopped, kept for the result of the invocation it failed.
     private var lastOutput: [UInt8] = []
-    /// Lambda reports the peak of the execution environment, which survives invocations.
+    /// Lambda reports the peak of the execution environment, which survives invocations (not cold starts).
     private var peakMemoryMB = 0
     private var lastMemorySample: ContinuousClock.Instant?
     /// Reading `/proc/PID/status` costs tens of microseconds; back-to-back invocations reuse a sample this fresh.
@@ -278,6 +278,7 @@ public actor LocalLambda {
 
     /// Forgets the current process (killing it first if asked), keeping its last output for the result.
     private func dropRuntime(kill: Bool) {
+        if let peak = process?.peakMemoryKilobytes() { peakMemoryMB = max(peakMemoryMB, (peak + 1023) / 1024) }
         if kill { process?.kill() }
         lastOutput += process?.output.take() ?? []
         process = nil

@@ -59,6 +59,8 @@ final class RuntimeProcess: Sendable {
     let pid: pid_t
     let output: RuntimeOutput
     private let exited = Mutex(false)
+    /// `ru_maxrss` (kB) from `wait4`, once the process has ended.
+    private let finalPeak = Mutex(0)
 
     private init(pid: pid_t, output: RuntimeOutput) {
         self.pid = pid
@@ -149,7 +151,9 @@ final class RuntimeProcess: Sendable {
         process.output.startReading()
         Thread.detachNewThread { [pid] in
             var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            var usage = rusage()
+            while wait4(pid, &status, 0, &usage) == -1 && errno == EINTR {}
+            process.finalPeak.withLock { $0 = Int(usage.ru_maxrss) }
             process.exited.withLock { $0 = true }
             onExit(ExitStatus(waitStatus: status))
         }
@@ -164,8 +168,9 @@ final class RuntimeProcess: Sendable {
         _ = Glibc.kill(-pid, SIGKILL)
     }
 
-    /// The peak resident set size of the process so far (`VmHWM`), in kB; nil once it has gone.
+    /// The peak resident set size of the process so far (`VmHWM`, or `ru_maxrss` once it has ended), in kB.
     func peakMemoryKilobytes() -> Int? {
+        if hasExited { return finalPeak.withLock { $0 } }
         let fd = open("/proc/\(pid)/status", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

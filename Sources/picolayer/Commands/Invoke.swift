@@ -50,14 +50,18 @@ extension Picolayer {
                 }
                 return failed
             }
-            let interrupt = Task {
-                _ = await Interrupt.wait()
-                work.cancel()
+            let interrupt = Task { () -> String? in
+                guard let signal = await Interrupt.wait() else { return nil }
                 await lambda.shutdown()
+                return signal
             }
             let outcome = await work.result
             interrupt.cancel()
             await lambda.shutdown()
+            if let signal = await interrupt.value {
+                writeToStandardError(Array("picolayer invoke: \(signal): stopped the runtime\n".utf8))
+                throw ExitCode(130)
+            }
             if try outcome.get() { throw ExitCode(1) }
         }
 

@@ -38,7 +38,7 @@ extension Picolayer {
             }
             let url = "http://127.0.0.1:\(server.port)/2015-03-31/functions/\(configuration.functionName)/invocations"
             writeToStandardError(Array("picolayer serve: listening on \(url) (Ctrl-C stops)\n".utf8))
-            let signal = await Interrupt.wait()
+            let signal = await Interrupt.wait() ?? "cancelled"
             writeToStandardError(Array("picolayer serve: \(signal): stopping the runtimes and the server\n".utf8))
             await server.close()
             await pool.shutdown()

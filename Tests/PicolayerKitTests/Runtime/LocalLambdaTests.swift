@@ -171,6 +171,7 @@ struct LocalLambdaTests {
                     == #"{"errorMessage":"RequestId: req-1 Error: Runtime exited with error: exit status 42","errorType":"Runtime.ExitError"}"#
             )
             #expect(first.log.contains("dying on req-1"))
+            #expect(first.maxMemoryUsedMB > 0)
             let second = try await lambda.invoke(Array("{}".utf8))
             #expect(second.errorType == "Runtime.ExitError")
             #expect(second.initDuration != nil)
