@@ -13,6 +13,12 @@ need=(
     "pkg-config pkg-config"
     "/usr/include/zlib.h zlib1g-dev"
     "/usr/bin/time time"
+    # Runtime (Tests/runtime, Benchmarks/bench-runtime.sh): Debian's PicoLisp (pil21) runs runtime.l and the
+    # codec tests; python3 runs the fake Runtime API; curl drives the original-style shell loop in the benchmark.
+    "picolisp picolisp"
+    "/usr/lib/picolisp/lib.l picolisp"
+    "python3 python3"
+    "curl curl"
 )
 
 missing=()
@@ -41,3 +47,17 @@ if ((${#missing[@]} > 0)); then
     "${sudo_cmd[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# Python packages, each "module package"; installed with pip only when the import fails.
+# awslambdaric: AWS's runtime interface client, the peer in Benchmarks/bench-runtime.sh.
+pip_need=(
+    "awslambdaric awslambdaric"
+)
+for entry in "${pip_need[@]}"; do
+    module=${entry%% *}
+    package=${entry#* }
+    if ! python3 -c "import $module" >/dev/null 2>&1; then
+        echo "install-test-deps: pip installing $package"
+        python3 -m pip install --quiet "$package" || echo "install-test-deps: could not install $package (only the benchmark needs it)" >&2
+    fi
+done

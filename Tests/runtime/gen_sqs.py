@@ -15,7 +15,7 @@ def record(i):
     digest = hashlib.sha256(str(i).encode()).hexdigest()
     return {
         "messageId": f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}",
-        "receiptHandle": "AQEB" + digest + digest[:60],
+        "receiptHandle": "AQEB" + digest + digest[:12],
         "body": body,
         "attributes": {
             "ApproximateReceiveCount": "1",
