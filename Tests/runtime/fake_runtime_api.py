@@ -54,6 +54,9 @@ class State:
         self.max_payload = max_payload
         self.stopping = False
         self.next_served = 0
+        self.sent = {}              # request id -> perf_counter() just before the event was written
+        self.answer = {}            # request id -> perf_counter() when its /response or /error line arrived
+        self.first_next = None      # perf_counter() of the first GET /next request line
 
     def done(self):
         return not self.queue and all(rid in self.answered for rid in self.pending)
@@ -66,8 +69,14 @@ def make_handler(state):
         def log_message(self, *args):
             pass
 
+        def parse_request(self):
+            self.t_line = time.perf_counter()  # the request line has just been read
+            return super().parse_request()
+
         def setup(self):
             super().setup()
+            # headers and body go out in separate writes: without this, Nagle + delayed ACK stall each answer
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with state.lock:
                 state.connections += 1
 
@@ -100,6 +109,8 @@ def make_handler(state):
                 return self.send(404, b'{"errorMessage":"not found","errorType":"NotFound"}')
             self.record(b"")
             with state.lock:
+                if state.first_next is None:
+                    state.first_next = self.t_line
                 while not state.queue and not state.stopping:
                     state.lock.wait(0.2)
                 if state.stopping:
@@ -130,6 +141,7 @@ def make_handler(state):
             if event.cognito is not None:
                 headers.append(("Lambda-Runtime-Cognito-Identity", event.cognito))
             if not event.chunked:
+                state.sent[event.request_id] = time.perf_counter()  # before the first byte goes out
                 return self.send(200, event.body, headers)
             self.send_response(200)
             for k, v in headers:
@@ -156,6 +168,7 @@ def make_handler(state):
             if len(parts) != 5 or parts[1:3] != ["runtime", "invocation"] or parts[4] not in ("response", "error"):
                 return self.send(404, b'{"errorMessage":"not found","errorType":"NotFound"}')
             rid, kind = parts[3], parts[4]
+            state.answer.setdefault(rid, self.t_line)
             with state.lock:
                 event = state.pending.get(rid)
                 if event is None:
@@ -202,7 +215,7 @@ class Server:
 
 
 def run_runtime(layer, task_root, handler, events, timeout=60.0, max_payload=MAX_PAYLOAD, env_extra=None,
-                api=None, wait_exit=False):
+                api=None, wait_exit=False, argv=None, watch=None):
     """Start layer/bootstrap against a fresh server, wait for all events (or the process' exit), stop it.
 
     Returns dict(records, answered, exit_code, stdout, stderr, connections, pid).
@@ -212,8 +225,11 @@ def run_runtime(layer, task_root, handler, events, timeout=60.0, max_payload=MAX
            "AWS_LAMBDA_RUNTIME_API": api or "127.0.0.1:%d" % server.port,
            "_HANDLER": handler, "LAMBDA_TASK_ROOT": task_root}
     env.update(env_extra or {})
-    proc = subprocess.Popen([os.path.join(layer, "bootstrap")], cwd=task_root, env=env,
+    spawned = time.perf_counter()
+    proc = subprocess.Popen(argv or [os.path.join(layer, "bootstrap")], cwd=task_root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if watch:
+        watch(proc, server.state)
     out_chunks, err_chunks = [], []
     readers = [threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()), daemon=True),
                threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()), daemon=True)]
@@ -250,7 +266,8 @@ def run_runtime(layer, task_root, handler, events, timeout=60.0, max_payload=MAX
     server.stop()
     return {"records": state.records, "answered": state.answered, "exit_code": exit_code,
             "stdout": b"".join(out_chunks), "stderr": b"".join(err_chunks),
-            "connections": state.connections, "pid": proc.pid}
+            "connections": state.connections, "pid": proc.pid, "spawned": spawned,
+            "first_next": state.first_next, "sent": state.sent, "answer": state.answer}
 
 
 def main():
