@@ -13,11 +13,15 @@ need=(
     "pkg-config pkg-config"
     "/usr/include/zlib.h zlib1g-dev"
     "/usr/bin/time time"
+    "bc bc"
+    "python3 python3"
+    "setpriv util-linux"
+    "mkfifo coreutils"
+    "sha256sum coreutils"
     # Runtime (Tests/runtime, Benchmarks/bench-runtime.sh): Debian's PicoLisp (pil21) runs runtime.l and the
     # codec tests; python3 runs the fake Runtime API; curl drives the original-style shell loop in the benchmark.
     "picolisp picolisp"
     "/usr/lib/picolisp/lib.l picolisp"
-    "python3 python3"
     "curl curl"
 )
 
