@@ -220,10 +220,14 @@ def non_json_event_is_passed_as_a_string():
 @test
 def large_invalid_event_is_an_invocation_error():
     doc = b'{"a":"' + b"y" * 100000 + b'", bad}'
-    r = run("main.echoEvent", [Event(doc, "l0"), Event(b'{"ok":true}', "l1")])
-    body = check_error_post(by_id(r, "l0", "error"))
-    check(body["errorType"] == "Runtime.InvalidEvent", "type %r" % body["errorType"])
+    truncated = b'{"a":[' + b'"' + b"z" * 100000 + b'",'  # ends where more JSON must follow
+    r = run("main.echoEvent", [Event(doc, "l0"), Event(b'{"ok":true}', "l1"), Event(truncated, "l2"),
+                               Event(b'{"ok":2}', "l3")])
+    for rid in ("l0", "l2"):
+        body = check_error_post(by_id(r, rid, "error"))
+        check(body["errorType"] == "Runtime.InvalidEvent", "%s: type %r" % (rid, body["errorType"]))
     check(by_id(r, "l1", "response")["body"] == b'{"ok":true}', "event after the invalid one")
+    check(by_id(r, "l3", "response")["body"] == b'{"ok":2}', "event after the truncated one")
 
 
 @test
