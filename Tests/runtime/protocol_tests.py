@@ -284,6 +284,25 @@ def works_without_ht_so():
         check(json.loads(by_id(r, "h2", "response")["body"]) == {"c": 1}, "chunked event")
 
 
+@test
+def handlers_written_for_the_original_run_unchanged():
+    r = run("main.original", [Event(b'{"x":"y"}', "o0")])
+    got = json.loads(by_id(r, "o0", "response")["body"])
+    check(got == {"got": "y", "list": [1, 2, 3], "decoded": {"k": [True, None]}}, "compat json-encode: %r" % got)
+    import shutil
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        layer = os.path.join(tmp, "layer")
+        shutil.copytree(LAYER, layer, symlinks=True)
+        os.makedirs(os.path.join(layer, "picoLisp", "json"))
+        with open(os.path.join(layer, "picoLisp", "json", "json.l"), "w") as f:
+            # a stand-in for picolisp-json: the runtime must load it before the handler and keep its definitions
+            f.write('(de json-encode (Lst) "from json/json.l")\n(de json-decode (S F) NIL)\n')
+        r = run_runtime(layer, HANDLERS, "main.original", [Event(b"{}", "o1")])
+        check(by_id(r, "o1", "response")["body"] == b"from json/json.l", "json/json.l not used: %r" %
+              by_id(r, "o1", "response")["body"])
+
+
 def main():
     global LAYER
     LAYER = sys.argv[1]
