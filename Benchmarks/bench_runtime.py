@@ -130,7 +130,7 @@ def main():
 
     def watch(proc, state):
         def poll():
-            marks = [1000, 5000, 10000]
+            marks = [1000, 5000]
             while proc.poll() is None and marks:
                 with state.lock:
                     done = len(state.answered)
@@ -139,7 +139,11 @@ def main():
                 time.sleep(0.02)
         threading.Thread(target=poll, daemon=True).start()
 
-    r = run_runtime(layer, pl_root, "bench.handler", events(10000, body), timeout=150, watch=watch)
+    def final(proc):
+        samples[10000] = rss_kb(proc.pid)
+
+    r = run_runtime(layer, pl_root, "bench.handler", events(10000, body), timeout=150, watch=watch,
+                    before_stop=final)
     answered = sum(1 for v in r["answered"].values() if v == "response")
     print()
     print("RSS of runtime.l: %s (answered %d of 10000)" % (

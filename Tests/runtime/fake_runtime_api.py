@@ -215,7 +215,7 @@ class Server:
 
 
 def run_runtime(layer, task_root, handler, events, timeout=60.0, max_payload=MAX_PAYLOAD, env_extra=None,
-                api=None, wait_exit=False, argv=None, watch=None):
+                api=None, wait_exit=False, argv=None, watch=None, before_stop=None):
     """Start layer/bootstrap against a fresh server, wait for all events (or the process' exit), stop it.
 
     Returns dict(records, answered, exit_code, stdout, stderr, connections, pid).
@@ -254,6 +254,8 @@ def run_runtime(layer, task_root, handler, events, timeout=60.0, max_payload=MAX
             time.sleep(0.01)
         exit_code = proc.poll()
         if exit_code is None:
+            if before_stop:
+                before_stop(proc)
             proc.terminate()
             try:
                 proc.wait(5)
