@@ -62,6 +62,9 @@ for entry in "${pip_need[@]}"; do
     package=${entry#* }
     if ! python3 -c "import $module" >/dev/null 2>&1; then
         echo "install-test-deps: pip installing $package"
-        python3 -m pip install --quiet "$package" || echo "install-test-deps: could not install $package (only the benchmark needs it)" >&2
+        # Debian 12's python3 is "externally managed" (PEP 668): retry with its override flag.
+        python3 -m pip install --quiet "$package" ||
+            python3 -m pip install --quiet --break-system-packages "$package" ||
+            echo "install-test-deps: could not install $package (only the benchmarks need it)" >&2
     fi
 done
