@@ -21,6 +21,10 @@ need=(
     # emulator (invoke/serve): curl runs the shell test runtimes, cc builds the benchmark runtime loop.
     "curl curl"
     "cc gcc"
+    # Runtime (Tests/runtime, Benchmarks/bench-runtime.sh): Debian's PicoLisp (pil21) runs runtime.l and the
+    # codec tests; python3 runs the fake Runtime API; curl drives the original-style shell loop in the benchmark.
+    "picolisp picolisp"
+    "/usr/lib/picolisp/lib.l picolisp"
 )
 
 missing=()
@@ -50,18 +54,25 @@ if ((${#missing[@]} > 0)); then
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# emulator (invoke/serve): AWS's Runtime API client for Python (awslambdaric installs from a manylinux wheel,
-# no compiler needed) as a runtime we did not write, and boto3 as an Invoke API client we did not write.
+# Python packages, each "module package"; installed with pip only when the import fails.
+# emulator (invoke/serve) and runtime benchmark: AWS's Runtime API client for Python (awslambdaric installs from a
+# manylinux wheel, no compiler needed) as a runtime we did not write, and boto3 as an Invoke API client.
 pip_need=(
     "awslambdaric awslambdaric"
     "boto3 boto3"
 )
+if ! python3 -m pip --version >/dev/null 2>&1; then
+    echo "install-test-deps: installing python3-pip"
+    if [[ $(id -u) -eq 0 ]]; then apt_prefix=(); else apt_prefix=(sudo); fi
+    DEBIAN_FRONTEND=noninteractive "${apt_prefix[@]}" apt-get install -y -qq --no-install-recommends python3-pip
+fi
 for entry in "${pip_need[@]}"; do
     module=${entry%% *}
     package=${entry#* }
     if ! python3 -c "import $module" >/dev/null 2>&1; then
         echo "install-test-deps: pip installing $package"
-        # Debian's own python3 refuses pip outside a venv (PEP 668) unless told otherwise.
-        python3 -m pip install --quiet "$package" || python3 -m pip install --quiet --break-system-packages "$package"
+        # Debian 12's python3 is "externally managed" (PEP 668): retry with its override flag.
+        python3 -m pip install --quiet "$package" ||
+            python3 -m pip install --quiet --break-system-packages "$package"
     fi
 done

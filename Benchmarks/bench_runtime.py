@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Measures picolayer's PicoLisp runtime against AWS's awslambdaric and an original-style curl loop.
+
+Usage: bench_runtime.py LAYER_DIR WORK_DIR
+All three runtimes are driven by the same Runtime API server (Tests/runtime/fake_runtime_api.py) with the
+same events. Figures:
+  overhead  server-side time from starting to write an event to reading the request line of its /response
+            (the runtime's whole turn: read, decode, echo handler, encode, post), 1 KB SQS-like event
+  cycle     wall time per invocation over the run, server included (same server for all)
+  cold      time from spawning the process to the request line of its first GET /next
+  RSS       resident set size of the runtime after 1,000 and after 10,000 invocations
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "Tests", "runtime"))
+from fake_runtime_api import Event, run_runtime  # noqa: E402
+from gen_sqs import record  # noqa: E402
+
+CURL_LOOP = r'''#!/bin/bash
+# The original's style: fork curl (and mktemp, rm) for every request.
+while true; do
+    HEADERS="$(mktemp)"
+    EVENT_DATA=$(curl -sS -LD "$HEADERS" "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/next")
+    REQUEST_ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+    curl -sS -X POST "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/$REQUEST_ID/response" \
+        -d "$EVENT_DATA" >/dev/null
+    rm -f "$HEADERS"
+done
+'''
+
+PY_HANDLER = "def handler(event, context):\n    return event\n"
+PL_HANDLER = "(de handler (Event Headers)\n   Event )\n"
+
+
+def one_kb_event():
+    doc = {"Records": [record(1)]}
+    raw = json.dumps(doc, separators=(",", ":"))
+    doc["Records"][0]["attributes"]["Padding"] = "p" * max(0, 1024 - len(raw) - 14)
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def events(n, body):
+    return [Event(body, "bench-%06d" % i) for i in range(n)]
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100.0 * (len(values) - 1))))]
+
+
+def overhead(result):
+    ms = [(result["answer"][rid] - t) * 1000 for rid, t in result["sent"].items() if rid in result["answer"]]
+    return ms
+
+
+def rss_kb(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def main():
+    layer, work = sys.argv[1], sys.argv[2]
+    body = one_kb_event()
+    pl_root = os.path.join(work, "pl")
+    py_root = os.path.join(work, "py")
+    sh_root = os.path.join(work, "sh")
+    for d in (pl_root, py_root, sh_root):
+        os.makedirs(d, exist_ok=True)
+    with open(os.path.join(pl_root, "bench.l"), "w") as f:
+        f.write(PL_HANDLER)
+    with open(os.path.join(py_root, "echo_handler.py"), "w") as f:
+        f.write(PY_HANDLER)
+    curl_loop = os.path.join(sh_root, "bootstrap")
+    with open(curl_loop, "w") as f:
+        f.write(CURL_LOOP)
+    os.chmod(curl_loop, 0o755)
+
+    runtimes = [
+        ("picolayer runtime.l", pl_root, "bench.handler", None, 3000),
+        ("awslambdaric (Python)", py_root, "echo_handler.handler",
+         [sys.executable, "-m", "awslambdaric", "echo_handler.handler"], 3000),
+        ("original style (curl loop)", sh_root, "x.y", [curl_loop], 200),
+    ]
+    try:
+        import awslambdaric  # noqa: F401
+    except ImportError:
+        runtimes[1] = None
+        print("awslambdaric is not installed (scripts/install-test-deps.sh installs it); its row is skipped")
+
+    print("Runtime API: Tests/runtime/fake_runtime_api.py on 127.0.0.1 (the invoke emulator is not used here)")
+    print("event: SQS-like record, %d bytes; handler: echo" % len(body))
+    print()
+    print("%-28s %9s %9s %9s %10s %12s %7s" % ("runtime", "p50 ms", "p90 ms", "p99 ms", "cycle ms", "cold p50 ms", "n"))
+    for entry in runtimes:
+        if entry is None:
+            continue
+        name, root, handler, argv, n = entry
+        colds = []
+        for _ in range(7):
+            r = run_runtime(layer, root, handler, events(1, body), timeout=30, argv=argv)
+            if r["first_next"] is not None:
+                colds.append((r["first_next"] - r["spawned"]) * 1000)
+        r = run_runtime(layer, root, handler, events(n, body), timeout=120, argv=argv)
+        ms = overhead(r)
+        if len(ms) < n:
+            print("%-28s only %d of %d invocations answered; stderr: %r" % (name, len(ms), n, r["stderr"][-300:]))
+            continue
+        ms = ms[n // 10:]  # the first tenth warms up
+        order = sorted(r["sent"].values())
+        cycle = (max(r["answer"].values()) - order[n // 10]) * 1000 / (n - n // 10)
+        print("%-28s %9.3f %9.3f %9.3f %10.3f %12.1f %7d" % (
+            name, statistics.median(ms), percentile(ms, 90), percentile(ms, 99), cycle,
+            statistics.median(colds) if colds else float("nan"), len(ms)))
+
+    # RSS over 10,000 invocations of our runtime
+    samples = {}
+
+    def watch(proc, state):
+        def poll():
+            marks = [1000, 5000]
+            while proc.poll() is None and marks:
+                with state.lock:
+                    done = len(state.answered)
+                if done >= marks[0]:
+                    samples[marks.pop(0)] = rss_kb(proc.pid)
+                time.sleep(0.02)
+        threading.Thread(target=poll, daemon=True).start()
+
+    def final(proc):
+        samples[10000] = rss_kb(proc.pid)
+
+    r = run_runtime(layer, pl_root, "bench.handler", events(10000, body), timeout=150, watch=watch,
+                    before_stop=final)
+    answered = sum(1 for v in r["answered"].values() if v == "response")
+    print()
+    print("RSS of runtime.l: %s (answered %d of 10000)" % (
+        ", ".join("%d KiB after %d" % (v or 0, k) for k, v in sorted(samples.items())), answered))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

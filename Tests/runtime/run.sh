@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs the runtime's tests: the JSON codec (pure PicoLisp), the Runtime API protocol tests against
+# fake_runtime_api.py, and the end-to-end tests through `picolayer invoke` (skipped until it exists).
+# Uses Debian's picolisp package. Ends with "N passed, M failed"; exits non-zero on any failure.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+home=/usr/lib/picolisp
+
+if ! command -v picolisp >/dev/null 2>&1 || [[ ! -f $home/lib.l ]]; then
+    echo "runtime tests: Debian's picolisp package is missing (run scripts/install-test-deps.sh)" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+# Adds the counts of a suite's closing "N passed, M failed" line; a suite without one counts as a failure.
+tally() {
+    local name=$1 log=$2 line
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+    if [[ -z $line ]]; then
+        echo "runtime tests: $name ended without a result line" >&2
+        failed=$((failed + 1))
+        return
+    fi
+    passed=$((passed + $(cut -d' ' -f1 <<<"$line")))
+    failed=$((failed + $(cut -d' ' -f3 <<<"$line")))
+    echo "$name: $line"
+}
+
+"$here/stage-layer.sh" "$work/layer" "$home" || { echo "0 passed, 1 failed"; exit 1; }
+python3 "$here/gen_sqs.py" "$work/sqs.json" 1800
+
+echo "== codec (templates/json.l)"
+picolisp "$home/lib.l" "$here/codec-test.l" "$root/templates" "$work/sqs.json" >"$work/codec.log" 2>"$work/codec.err"
+grep -v '^JSON: ' "$work/codec.err" >&2
+grep '^FAIL' "$work/codec.log"
+tally codec "$work/codec.log"
+
+echo "== Runtime API protocol (bootstrap + runtime.l against fake_runtime_api.py)"
+python3 "$here/protocol_tests.py" "$work/layer" | tee "$work/protocol.log"
+tally protocol "$work/protocol.log"
+
+echo "== end to end (picolayer invoke)"
+"$here/e2e-invoke.sh" | tee "$work/e2e.log"
+if grep -qE '^[0-9]+ passed, [0-9]+ failed$' "$work/e2e.log"; then
+    tally e2e "$work/e2e.log"
+fi
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Assembles a local layer folder for tests and benchmarks: DIR/bootstrap and DIR/picoLisp/ holding
+# bin/picolisp (Debian's interpreter), lib.l, lib/*.l, lib/*.so, runtime.l and json.l from templates/.
+# Usage: stage-layer.sh DIR [PICOLISP_HOME]   (PICOLISP_HOME defaults to /usr/lib/picolisp)
+set -eu
+dir=${1:?usage: stage-layer.sh DIR [PICOLISP_HOME]}
+home=${2:-/usr/lib/picolisp}
+here=$(cd "$(dirname "$0")" && pwd)
+templates=$here/../../templates
+bin=$(command -v picolisp || true)
+[ -n "$bin" ] || { echo "stage-layer: picolisp not found; install Debian's picolisp package" >&2; exit 1; }
+[ -f "$home/lib.l" ] || { echo "stage-layer: no lib.l in $home" >&2; exit 1; }
+mkdir -p "$dir/picoLisp/bin" "$dir/picoLisp/lib"
+cp "$templates/bootstrap" "$dir/bootstrap"
+chmod 755 "$dir/bootstrap"
+ln -sf "$(readlink -f "$bin")" "$dir/picoLisp/bin/picolisp"
+cp "$home/lib.l" "$templates/runtime.l" "$templates/json.l" "$dir/picoLisp/"
+cp "$home"/lib/*.l "$dir/picoLisp/lib/"
+for so in "$home"/lib/*.so; do
+    [ -e "$so" ] && cp "$so" "$dir/picoLisp/lib/"
+done
+exit 0
