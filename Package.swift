@@ -17,14 +17,16 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(
-            name: "CZlib",
+            // Named apart from ZIPFoundation's own CZlib module, which the tests link too.
+            name: "CPicolayerZlib",
+            path: "Sources/CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(
             name: "PicolayerKit",
             dependencies: [
-                "CZlib",
+                "CPicolayerZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,4 +1,3 @@
-import CZlib
 import Foundation
 
 /// One thing `verify` found, with what to do about it.
@@ -31,7 +30,7 @@ public struct LayerSizes: Sendable, Equatable {
 
     public var fileCount: Int
     public var unzipped: Int64
-    /// The zip's size: measured for a zip, estimated (deflate level 6 per file plus headers) for a folder.
+    /// The zip's size: of the zip itself, or for a folder of the zip `picolayer package` would write (level 6).
     public var zipped: Int64
     public var zippedIsEstimate: Bool
 
@@ -44,7 +43,7 @@ public struct LayerSizes: Sendable, Equatable {
         }
         return [
             "size               " + "bytes".leftPadded(11) + "limit".leftPadded(14) + "    used",
-            row(zippedIsEstimate ? "zipped (estimate)" : "zipped", zipped, Self.zippedLimit),
+            row(zippedIsEstimate ? "zipped (level 6)" : "zipped", zipped, Self.zippedLimit),
             row("unzipped", unzipped, Self.unzippedLimit),
             "\(fileCount) files",
         ].joined(separator: "\n")
@@ -103,7 +102,8 @@ public struct LayerVerifier: Sendable {
 
         let files = entries.filter { $0.kind == .file }
         let unzipped = files.reduce(Int64(0)) { $0 + $1.size }
-        let zipped = try zippedSize ?? Self.estimateZippedSize(entries: entries)
+        let zipped: Int64
+        if let zippedSize { zipped = zippedSize } else { zipped = try await Self.measureZippedSize(of: directory) }
         let sizes = LayerSizes(
             fileCount: files.count, unzipped: unzipped, zipped: zipped, zippedIsEstimate: zippedSize == nil)
         if zipped > LayerSizes.zippedLimit {
@@ -277,38 +277,13 @@ public struct LayerVerifier: Sendable {
         return findings
     }
 
-    /// An estimate of the zip's size: each file deflated at level 6 plus its local and central headers.
-    static func estimateZippedSize(entries: [FileTree.Entry]) throws -> Int64 {
-        // Local file header 30 bytes + name, central directory header 46 bytes + name; end record 22 bytes.
-        var total: Int64 = 22
-        for entry in entries {
-            let nameLength = Int64(entry.relativePath.utf8.count + (entry.kind == .directory ? 1 : 0))
-            total += 76 + 2 * nameLength
-            switch entry.kind {
-            case .file:
-                let bytes = Array(try Data(contentsOf: entry.url))
-                total += deflatedSize(bytes)
-            case .symlink:
-                total += Int64((try? FileManager.default.destinationOfSymbolicLink(atPath: entry.url.path))?.utf8.count ?? 0)
-            case .directory:
-                break
-            }
-        }
-        return total
-    }
-
-    /// The size of `bytes` as raw deflate at level 6, or stored when that is smaller.
-    static func deflatedSize(_ bytes: [UInt8]) -> Int64 {
-        var bound = compressBound(uLong(bytes.count))
-        var output = [UInt8](repeating: 0, count: Int(bound))
-        let status = bytes.withUnsafeBufferPointer { input in
-            output.withUnsafeMutableBufferPointer { out in
-                compress2(out.baseAddress, &bound, input.baseAddress, uLong(bytes.count), 6)
-            }
-        }
-        guard status == Z_OK else { return Int64(bytes.count) }
-        // compress2 writes a zlib stream: 2 header bytes and a 4-byte Adler-32 around the raw deflate data.
-        return min(Int64(bound) - 6, Int64(bytes.count))
+    /// The size of the layer's zip, measured by zipping it (level 6) into a temporary file.
+    static func measureZippedSize(of directory: URL) async throws -> Int64 {
+        let scratch = FileManager.default.temporaryDirectory
+            .appendingPathComponent("picolayer-size-\(UUID().uuidString).zip")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let report = try await ZipWriter(options: ZipOptions(level: 6)).write(directory: directory, to: scratch)
+        return Int64(report.zippedSize)
     }
 }
 
