@@ -178,3 +178,27 @@ struct VerifyTests {
         }
     }
 }
+
+@Suite("verify a zip")
+struct VerifyZipTests {
+    @Test("verify reads a zip written by ZipWriter, keeps modes and reports the zip's real size")
+    func zip() async throws {
+        try await withTemporaryDirectory { root in
+            let layer = try VerifyTests().makeLayer(in: root, mode: 0o644)
+            let zip = root.appendingPathComponent("layer.zip")
+            let written = try await ZipWriter().write(directory: layer, to: zip)
+            let report = try await LayerVerifier(target: .al2023, architecture: .host).verify(layerAt: zip)
+            #expect(Set(report.errors.map(\.check)) == ["bootstrap-not-executable"])
+            #expect(report.sizes.zipped == Int64(written.zippedSize))
+            #expect(!report.sizes.zippedIsEstimate)
+        }
+    }
+
+    @Test("a path that is neither a folder nor a zip is an error")
+    func notALayer() async throws {
+        await #expect(throws: BuildError.layerNotFound("/no/such/layer")) {
+            try await LayerVerifier(target: .al2023, architecture: .host).verify(
+                layerAt: URL(fileURLWithPath: "/no/such/layer"))
+        }
+    }
+}
