@@ -49,6 +49,7 @@ public struct BuildConfiguration: Sendable {
     /// `uid:gid` the container chowns its output to (docker runs as root); nil leaves ownership alone.
     public var owner: String?
     public var retryDelays: [Duration]
+    public var connectTimeout: Duration
     /// Runs the built layer on an event (the emulator); nil skips that check.
     public var liveCheck: LayerVerifier.LiveCheck?
 
@@ -70,6 +71,7 @@ public struct BuildConfiguration: Sendable {
         environment: [String: String],
         owner: String? = nil,
         retryDelays: [Duration] = [.seconds(1), .seconds(3)],
+        connectTimeout: Duration = .seconds(10),
         liveCheck: LayerVerifier.LiveCheck? = nil
     ) {
         self.projectDirectory = projectDirectory
@@ -90,6 +92,7 @@ public struct BuildConfiguration: Sendable {
         self.environment = environment
         self.owner = owner
         self.retryDelays = retryDelays
+        self.connectTimeout = connectTimeout
         self.liveCheck = liveCheck
     }
 

@@ -68,15 +68,18 @@ public struct SourceFetcher: Sendable {
     public var reporter: BuildReporter
     /// Pauses between attempts; the number of attempts is one more than the number of delays.
     public var retryDelays: [Duration]
+    /// How long one attempt may take to connect; the HTTP client retries refused connections within it.
+    public var connectTimeout: Duration
 
     public init(
         cacheDirectory: URL, lockMode: LockMode, reporter: BuildReporter,
-        retryDelays: [Duration] = [.seconds(1), .seconds(3)]
+        retryDelays: [Duration] = [.seconds(1), .seconds(3)], connectTimeout: Duration = .seconds(10)
     ) {
         self.cacheDirectory = cacheDirectory
         self.lockMode = lockMode
         self.reporter = reporter
         self.retryDelays = retryDelays
+        self.connectTimeout = connectTimeout
     }
 
     var downloads: URL { cacheDirectory.appendingPathComponent("downloads") }
@@ -131,7 +134,9 @@ public struct SourceFetcher: Sendable {
         try FileManager.default.createDirectory(at: downloads, withIntermediateDirectories: true)
         let client = HTTPClient(
             eventLoopGroupProvider: .singleton,
-            configuration: HTTPClient.Configuration(redirectConfiguration: .follow(max: 5, allowCycles: false)))
+            configuration: HTTPClient.Configuration(
+                redirectConfiguration: .follow(max: 5, allowCycles: false),
+                timeout: .init(connect: .milliseconds(connectTimeout.components.seconds * 1000))))
         defer { client.shutdown { _ in } }
         var attempt = 0
         while true {

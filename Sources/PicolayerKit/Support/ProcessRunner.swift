@@ -133,7 +133,9 @@ public struct ProcessRunner: Sendable {
                 }
             }
         } onCancel: {
-            if process.isRunning { process.terminate() }
+            // SIGKILL, not SIGTERM: children inherit the signal mask of the thread that spawned them, and
+            // Dispatch's threads may block SIGTERM.
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
 
         guard case .capture = output else {

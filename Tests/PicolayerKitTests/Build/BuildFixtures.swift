@@ -111,7 +111,8 @@ final class StaticServer {
             }
         }
         guard let found else {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
             throw ServerError.noPort(text)
         }
         port = found
@@ -121,8 +122,10 @@ final class StaticServer {
 
     func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
 
+    /// SIGKILL: a child of the test process may inherit a signal mask that blocks SIGTERM.
     func stop() {
-        process.terminate()
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 }
