@@ -42,6 +42,12 @@ public struct ZipSourceEntry: Sendable, Equatable {
 public struct ZipSourceTree: Sendable {
     public var entries: [ZipSourceEntry]
     public var warnings: [String]
+
+    /// A tree from entries already in zip order (as `TreeScanner.scan` returns them).
+    public init(entries: [ZipSourceEntry], warnings: [String]) {
+        self.entries = entries
+        self.warnings = warnings
+    }
 }
 
 /// Walks a folder without following symbolic links and lists what a reproducible zip of it holds.

@@ -50,7 +50,8 @@ public final class ZipReader: Sendable {
             try header.skip(22)
             let nameLength = UInt64(try header.u16())
             let extraLength = UInt64(try header.u16())
-            let dataOffset = entry.localHeaderOffset + UInt64(ZipFormat.localFileHeaderFixedSize) + nameLength
+            let dataOffset =
+                entry.localHeaderOffset + UInt64(ZipFormat.localFileHeaderFixedSize) + nameLength
                 + extraLength
             let data = try file.readBytes(at: dataOffset, count: Int(entry.compressedSize))[...]
             guard data.count == Int(entry.compressedSize) else { throw ZipFormatError.truncated }
@@ -77,7 +78,8 @@ public final class ZipReader: Sendable {
         guard fileSize >= UInt64(minimum) else { throw ZipFormatError.truncated }
         // The end records sit in the last 22 bytes plus a comment of at most 65,535 bytes, after the Zip64
         // locator (20 bytes) when there is one.
-        let tailStart = fileSize - min(fileSize, UInt64(minimum + 0xFFFF + ZipFormat.zip64EndOfCentralDirectoryLocatorSize))
+        let tailStart =
+            fileSize - min(fileSize, UInt64(minimum + 0xFFFF + ZipFormat.zip64EndOfCentralDirectoryLocatorSize))
         let bytes = try file.readBytes(at: tailStart, count: Int(fileSize - tailStart))
         // The end record sits in the last 22 bytes plus a comment of at most 65,535 bytes.
         var endOffset = -1
@@ -110,7 +112,6 @@ public final class ZipReader: Sendable {
                 }
                 try record.skip(8 + 2 + 2 + 4 + 4 + 8)
                 count = try record.u64()
-                _ = try record.u64()
                 directorySize = try record.u64()
                 directoryOffset = try record.u64()
             }

@@ -120,10 +120,13 @@ public struct ZipWriter: Sendable {
         for (index, entry) in entries.enumerated() {
             switch entry.kind {
             case .directory:
-                window.append(ChunkJob(entry: entry, index: index, data: [], dictionary: [], isFirst: true, isLast: true))
+                window.append(
+                    ChunkJob(entry: entry, index: index, data: [], dictionary: [], isFirst: true, isLast: true))
             case .symlink(let target):
                 window.append(
-                    ChunkJob(entry: entry, index: index, data: Array(target.utf8), dictionary: [], isFirst: true, isLast: true))
+                    ChunkJob(
+                        entry: entry, index: index, data: Array(target.utf8), dictionary: [], isFirst: true,
+                        isLast: true))
             case .file(let size):
                 let input = try InputFile(path: entry.sourcePath)
                 var remaining = size
@@ -148,7 +151,8 @@ public struct ZipWriter: Sendable {
                     if remaining > 0 { try await flushIfFull(force: false) }
                 } while remaining > 0
                 if !(try input.readChunk(upTo: 1)).isEmpty {
-                    throw ZipError.sizeChanged(path: entry.sourcePath, expected: size, actual: currentSize(entry.sourcePath))
+                    throw ZipError.sizeChanged(
+                        path: entry.sourcePath, expected: size, actual: currentSize(entry.sourcePath))
                 }
             }
             try await flushIfFull(force: false)
@@ -267,7 +271,8 @@ struct Assembler {
         guard var open = current else { return }
         let bytes = result.compressed ?? job.data
         try file.write(bytes)
-        open.crc = open.uncompressedSize == 0
+        open.crc =
+            open.uncompressedSize == 0
             ? result.crc : Zlib.crc32Combine(open.crc, result.crc, secondLength: job.data.count)
         open.uncompressedSize += UInt64(job.data.count)
         open.compressedSize += UInt64(bytes.count)
@@ -314,7 +319,8 @@ struct Assembler {
 
     private func versionNeeded(_ open: OpenEntry) -> UInt16 {
         if open.zip64 { return ZipFormat.VersionNeeded.zip64 }
-        return open.method == ZipFormat.Method.deflated ? ZipFormat.VersionNeeded.deflated : ZipFormat.VersionNeeded.stored
+        return open.method == ZipFormat.Method.deflated
+            ? ZipFormat.VersionNeeded.deflated : ZipFormat.VersionNeeded.stored
     }
 
     /// The local file header; the same length whatever the sizes, so it can be patched in place.
