@@ -16,16 +16,14 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(
-            // Named apart from ZIPFoundation's own CZlib module, which the tests link too.
-            name: "CPicolayerZlib",
-            path: "Sources/CZlib",
+            name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(
             name: "PicolayerKit",
             dependencies: [
-                "CPicolayerZlib",
+                "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

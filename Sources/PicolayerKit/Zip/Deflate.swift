@@ -1,4 +1,4 @@
-import CPicolayerZlib
+import CZlib
 
 /// Raw deflate and CRC-32 through the system zlib.
 enum Zlib {
@@ -8,13 +8,13 @@ enum Zlib {
     /// CRC-32 of `bytes`, continuing from `crc`.
     static func crc32(_ bytes: [UInt8], continuing crc: UInt32 = 0) -> UInt32 {
         bytes.withUnsafeBufferPointer { buffer in
-            UInt32(CPicolayerZlib.crc32(uLong(crc), buffer.baseAddress, uInt(buffer.count)))
+            UInt32(CZlib.crc32(uLong(crc), buffer.baseAddress, uInt(buffer.count)))
         }
     }
 
     /// The CRC-32 of the concatenation of two blocks, from their CRCs and the length of the second.
     static func crc32Combine(_ first: UInt32, _ second: UInt32, secondLength: Int) -> UInt32 {
-        UInt32(CPicolayerZlib.crc32_combine(uLong(first), uLong(second), off_t(secondLength)))
+        UInt32(CZlib.crc32_combine(uLong(first), uLong(second), off_t(secondLength)))
     }
 
     /// Compresses one chunk of a file as part of a raw deflate stream that chunks concatenate into.
@@ -78,7 +78,7 @@ enum Zlib {
             output.withUnsafeMutableBufferPointer { outBuffer in
                 stream.next_out = outBuffer.baseAddress
                 stream.avail_out = uInt(outBuffer.count)
-                status = CPicolayerZlib.inflate(&stream, Z_FINISH)
+                status = CZlib.inflate(&stream, Z_FINISH)
                 produced = outBuffer.count - Int(stream.avail_out)
             }
         }
