@@ -4,7 +4,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN = .build/$(CONFIG)/picolayer
 
-.PHONY: all build test test-deps test-swift test-runtime bench lint install clean layer
+.PHONY: all build test test-deps test-swift test-runtime bench lint install clean layer templates
 
 all: build
 
@@ -33,6 +33,20 @@ lint:
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/picolayer
+
+# The README's main command: from nothing to picolisp.zip. ENGINE=none compiles on this machine (installs clang,
+# llvm, make, libffi and readline headers); ENGINE=podman or docker compiles in Amazon Linux 2023.
+# BUILD_FLAGS passes more options to `picolayer build` (e.g. --arch arm64, --pil-source PATH).
+ENGINE ?= none
+BUILD_FLAGS ?=
+layer: build
+	scripts/install-build-deps.sh $(ENGINE)
+	$(BIN) build --engine $(ENGINE) $(BUILD_FLAGS)
+	$(BIN) package build/layer -o picolisp.zip
+
+# Regenerates Sources/PicolayerKit/Build/EmbeddedTemplates.swift after a change in templates/.
+templates:
+	scripts/embed-templates.sh
 
 clean:
 	rm -rf .build build picolisp.zip

@@ -25,6 +25,22 @@ need=(
     # codec tests; python3 runs the fake Runtime API; curl drives the original-style shell loop in the benchmark.
     "picolisp picolisp"
     "/usr/lib/picolisp/lib.l picolisp"
+    # build and verify (issue 5): real pil21 builds on this machine (clang-14, llvm-14) and in podman
+    # (runc, a debootstrapped Debian image); Debian's picolisp supplies the pil21 tree and a reference ELF.
+    "clang-14 clang-14"
+    "llc-14 llvm-14"
+    "/usr/lib/llvm-14/bin/llvm-config llvm-14"
+    "make make"
+    "/usr/share/doc/libffi-dev libffi-dev"
+    "/usr/include/readline/readline.h libreadline-dev"
+    "readelf binutils"
+    "strip binutils"
+    "tar tar"
+    "picolisp picolisp"
+    "/usr/lib/picolisp/src/base.ll picolisp"
+    "podman podman"
+    "/usr/sbin/runc runc"
+    "debootstrap debootstrap"
 )
 
 missing=()

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Everything that can stop `picolayer build` or `picolayer verify`, each with what to do next.
+public enum BuildError: LocalizedError, Equatable {
+    case insecureURL(String)
+    case unsupportedURL(String)
+    case sourceNotFound(String)
+    case downloadFailed(url: String, reason: String)
+    case checksumMismatch(url: String, expected: String, actual: String)
+    case notLocked(url: String, lockFile: String)
+    case badLockFile(path: String, line: Int, text: String)
+    case corruptArchive(source: String, reason: String)
+    case engineNotFound(String)
+    case noEngineAvailable
+    case buildFailed(log: String, tail: String, status: Int32)
+    case missingBuildOutput(path: String)
+    case missingTemplate(name: String, directory: String)
+    case layerRejected(path: String, errors: [String])
+    case layerNotFound(String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .insecureURL(let url):
+            return "refusing plain http for \(url): only https, loopback http and local files are allowed. "
+                + "Use the https:// address or download the file and pass its path."
+        case .unsupportedURL(let url):
+            return "cannot fetch \(url): use an https:// URL, a file: URL or a local path."
+        case .sourceNotFound(let path):
+            return "source \(path) does not exist. Check the path or pass a URL."
+        case .downloadFailed(let url, let reason):
+            return "download of \(url) failed: \(reason). Check the address and your network, then run again."
+        case .checksumMismatch(let url, let expected, let actual):
+            return "checksum mismatch for \(url): picolayer.lock expects sha256 \(expected), the download has "
+                + "\(actual). If the new file is trusted, run again with --update to record it."
+        case .notLocked(let url, let lockFile):
+            return "\(url) has no entry in \(lockFile) and --locked forbids adding one. "
+                + "Run once without --locked (or with --update) and commit the lock file."
+        case .badLockFile(let path, let line, let text):
+            return "\(path) line \(line) is not '<sha256-hex> <url>': \(text). Fix or delete the line."
+        case .corruptArchive(let source, let reason):
+            return "\(source) is not a readable gzip tar archive (\(reason)). "
+                + "Delete it from the cache or pass another source."
+        case .engineNotFound(let engine):
+            return "container engine \(engine) was not found on PATH. Install it, pick another with --engine, "
+                + "or build on this machine with --engine none."
+        case .noEngineAvailable:
+            return "neither docker nor podman is on PATH. Install one, or build on this machine with --engine none "
+                + "(needs clang, llvm, make, libffi and readline headers)."
+        case .buildFailed(let log, let tail, let status):
+            return "compiling PicoLisp failed (exit status \(status)). Last lines of the log:\n\(tail)\n"
+                + "Full log: \(log). The previous layer was left untouched."
+        case .missingBuildOutput(let path):
+            return "the build script finished but \(path) is missing. See the build log; the script may be stale."
+        case .missingTemplate(let name, let directory):
+            return "template \(name) is missing in \(directory). Pass --templates with a folder holding it."
+        case .layerRejected(let path, let errors):
+            return "verify rejected the staged layer (kept at \(path)); the previous layer was left untouched:\n"
+                + errors.map { "  - \($0)" }.joined(separator: "\n")
+        case .layerNotFound(let path):
+            return "\(path) is neither a layer folder nor a zip file. Pass the path of a staged layer or a zip."
+        }
+    }
+}

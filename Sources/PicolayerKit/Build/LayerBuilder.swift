@@ -1,0 +1,107 @@
+import Foundation
+
+/// What `picolayer build` produced.
+public struct BuildReport: Sendable {
+    public var layer: URL
+    public var buildKey: String
+    /// True when the compile step was skipped because an identical build was in the cache.
+    public var reusedBuild: Bool
+    public var verification: VerifyReport
+}
+
+/// `picolayer build`: fetch and check the sources, compile pil21 (or reuse a cached build), stage the layer,
+/// verify it, and only then put it in place of the previous one.
+public struct LayerBuilder: Sendable {
+    public var configuration: BuildConfiguration
+    public var reporter: BuildReporter
+
+    public init(configuration: BuildConfiguration, reporter: BuildReporter) {
+        self.configuration = configuration
+        self.reporter = reporter
+    }
+
+    var runner: ProcessRunner { ProcessRunner(environment: configuration.environment) }
+
+    public func build() async throws -> BuildReport {
+        let fileManager = FileManager.default
+        let templates =
+            try configuration.templatesDirectory.map { try TemplateSet.load(from: $0) } ?? TemplateSet.embedded
+        // Check the templates before anything slow, so a missing bootstrap fails at once.
+        let script = try templates.require(TemplateSet.buildScript)
+        _ = try templates.require(TemplateSet.bootstrap)
+        if configuration.engine != .none, runner.locate(configuration.engine.rawValue) == nil {
+            throw BuildError.engineNotFound(configuration.engine.rawValue)
+        }
+
+        // Sources.
+        let lockURL = configuration.projectDirectory.appendingPathComponent(Lockfile.fileName)
+        var lock = try Lockfile.load(from: lockURL)
+        let lockBefore = lock
+        let fetcher = SourceFetcher(
+            cacheDirectory: configuration.cacheDirectory, lockMode: configuration.lockMode, reporter: reporter,
+            retryDelays: configuration.retryDelays, connectTimeout: configuration.connectTimeout)
+        let base = configuration.projectDirectory
+        let pil = try await fetcher.fetch(
+            name: "pil21", location: try SourceLocation.parse(configuration.pilSource, relativeTo: base),
+            origin: configuration.pilSource, lock: &lock, lockPath: lockURL.path)
+        var libraries: [LayerStager.Library] = []
+        for (name, source) in [("json", configuration.jsonSource), ("awscurl", configuration.awscurlSource)] {
+            guard let source else { continue }
+            let fetched = try await fetcher.fetch(
+                name: name, location: try SourceLocation.parse(source, relativeTo: base), origin: source,
+                lock: &lock, lockPath: lockURL.path)
+            libraries.append(LayerStager.Library(name: name, source: fetched))
+        }
+        for source in [pil] + libraries.map(\.source) where !source.isDirectory {
+            try await checkArchive(source)
+        }
+        if lock != lockBefore, configuration.lockMode != .locked {
+            try lock.write(to: lockURL)
+            reporter.line("lock: wrote \(lockURL.path)")
+        }
+
+        // Compile.
+        let compiler = PilCompiler(configuration: configuration, runner: runner, reporter: reporter)
+        let build = try await compiler.compile(source: pil, script: script)
+
+        // Stage next to the output, so the final rename stays on one file system.
+        let output = configuration.outputDirectory
+        let parent = output.deletingLastPathComponent()
+        try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
+        let staging = parent.appendingPathComponent(".\(output.lastPathComponent).staging-\(UUID().uuidString)")
+        defer { try? fileManager.removeItem(at: staging) }
+        let stager = LayerStager(
+            runner: runner, target: configuration.target, full: configuration.full, reporter: reporter)
+        try await stager.stage(build: build, libraries: libraries, templates: templates, into: staging)
+
+        let verifier = LayerVerifier(
+            target: configuration.target, architecture: configuration.architecture,
+            liveCheck: configuration.liveCheck)
+        let verification = try await verifier.verify(directory: staging)
+        if !verification.passed {
+            let rejected = parent.appendingPathComponent("\(output.lastPathComponent).rejected")
+            try? fileManager.removeItem(at: rejected)
+            try fileManager.moveItem(at: staging, to: rejected)
+            throw BuildError.layerRejected(path: rejected.path, errors: verification.errors.map(\.description))
+        }
+
+        // Swap in the new layer; the old one is removed only once the new one is in place.
+        let old = parent.appendingPathComponent(".\(output.lastPathComponent).old-\(UUID().uuidString)")
+        if fileManager.fileExists(atPath: output.path) {
+            try fileManager.moveItem(at: output, to: old)
+        }
+        try fileManager.moveItem(at: staging, to: output)
+        try? fileManager.removeItem(at: old)
+        reporter.line("layer: staged \(output.path)")
+        return BuildReport(layer: output, buildKey: build.key, reusedBuild: build.reused, verification: verification)
+    }
+
+    /// Lists a tarball with tar, so a corrupt download fails with a clear message before any compile.
+    func checkArchive(_ source: FetchedSource) async throws {
+        let result = try await runner.run("tar", ["-tzf", source.url.path])
+        guard result.succeeded else {
+            let reason = result.standardErrorText.split(separator: "\n").first.map(String.init) ?? "tar failed"
+            throw BuildError.corruptArchive(source: source.origin, reason: reason)
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+/// Compiles pil21 with `build-pil21.sh`, in a container or on this machine, and caches the result.
+///
+/// The cache key covers everything that decides the output: the source's hash, the engine, the image, the
+/// architecture and the script itself. A finished build lives in `<cache>/builds/<key>/` (`pil21/`, `deps/`,
+/// `build.log`); it is written under a temporary name and renamed when complete, so a reused build is whole.
+struct PilCompiler: Sendable {
+    static let buildsFolder = "builds"
+    static let keyVersion = "picolayer-build-1"
+    static let logTailLines = 25
+
+    var configuration: BuildConfiguration
+    var runner: ProcessRunner
+    var reporter: BuildReporter
+
+    struct Output: Sendable {
+        var directory: URL
+        var key: String
+        var reused: Bool
+
+        var tree: URL { directory.appendingPathComponent("pil21") }
+        var dependencies: URL { directory.appendingPathComponent("deps") }
+    }
+
+    var builds: URL { configuration.cacheDirectory.appendingPathComponent(Self.buildsFolder) }
+
+    func key(source: FetchedSource, script: [UInt8]) -> String {
+        let place = configuration.engine == .none ? "host" : configuration.image
+        let description = [
+            Self.keyVersion, "source=\(source.sha256)", "engine=\(configuration.engine.rawValue)", "image=\(place)",
+            "arch=\(configuration.architecture.rawValue)", "script=\(Hashing.sha256(script))",
+        ].joined(separator: "\n")
+        return Hashing.sha256(Data(description.utf8))
+    }
+
+    /// The engine's argv for one build; the script and source are mounted read-only.
+    func containerArguments(source: URL, script: URL, output: URL) -> [String] {
+        var arguments = configuration.engineArguments + [
+            "run", "--rm", "--platform", configuration.architecture.containerPlatform,
+            "-v", "\(source.path):/picolayer/source:ro",
+            "-v", "\(script.path):/picolayer/build-pil21.sh:ro",
+            "-v", "\(output.path):/picolayer/out",
+            "-e", "PICOLAYER_INSTALL_TOOLCHAIN=1",
+        ]
+        if let owner = configuration.owner {
+            arguments += ["-e", "PICOLAYER_OWNER=\(owner)"]
+        }
+        arguments += [configuration.image, "sh", "/picolayer/build-pil21.sh", "/picolayer/source", "/picolayer/out"]
+        return arguments
+    }
+
+    func compile(source: FetchedSource, script: [UInt8]) async throws -> Output {
+        let key = key(source: source, script: script)
+        let final = builds.appendingPathComponent(key)
+        let fileManager = FileManager.default
+        if fileManager.fileExists(atPath: final.appendingPathComponent("pil21/bin/picolisp").path) {
+            reporter.line("pil21: reusing build \(key.prefix(12)) from \(builds.path)")
+            return Output(directory: final, key: key, reused: true)
+        }
+        if configuration.engine != .none, runner.locate(configuration.engine.rawValue) == nil {
+            throw BuildError.engineNotFound(configuration.engine.rawValue)
+        }
+
+        try fileManager.createDirectory(at: builds, withIntermediateDirectories: true)
+        let work = builds.appendingPathComponent(".work-\(UUID().uuidString)")
+        let output = work.appendingPathComponent("out")
+        try fileManager.createDirectory(at: output, withIntermediateDirectories: true)
+        defer { try? fileManager.removeItem(at: work) }
+        let scriptFile = work.appendingPathComponent(TemplateSet.buildScript)
+        try Data(script).write(to: scriptFile)
+        let log = work.appendingPathComponent("build.log")
+
+        let result: ProcessResult
+        switch configuration.engine {
+        case .none:
+            reporter.line("pil21: compiling on this machine")
+            result = try await runner.run(
+                "sh", [scriptFile.path, source.url.path, output.path], output: .appendToFile(log))
+        case .docker, .podman:
+            reporter.line(
+                "pil21: compiling in \(configuration.image) with \(configuration.engine.rawValue) "
+                    + "(\(configuration.architecture.containerPlatform))")
+            result = try await runner.run(
+                configuration.engine.rawValue,
+                containerArguments(source: source.url, script: scriptFile, output: output),
+                output: .appendToFile(log))
+        }
+
+        guard result.succeeded else {
+            let kept = builds.appendingPathComponent("failed-\(key.prefix(12)).log")
+            try? fileManager.removeItem(at: kept)
+            try? fileManager.moveItem(at: log, to: kept)
+            throw BuildError.buildFailed(log: kept.path, tail: Self.tail(of: kept), status: result.exitStatus)
+        }
+        let picolisp = output.appendingPathComponent("pil21/bin/picolisp")
+        guard fileManager.fileExists(atPath: picolisp.path) else {
+            throw BuildError.missingBuildOutput(path: picolisp.path)
+        }
+        try fileManager.moveItem(at: log, to: output.appendingPathComponent("build.log"))
+        if fileManager.fileExists(atPath: final.path) { try fileManager.removeItem(at: final) }
+        try fileManager.moveItem(at: output, to: final)
+        reporter.line("pil21: built \(key.prefix(12))")
+        return Output(directory: final, key: key, reused: false)
+    }
+
+    static func tail(of log: URL) -> String {
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(logTailLines)
+            .map { "  | \($0)" }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import Synchronization
+import PicolayerKit
+
+extension Engine: ExpressibleByArgument {}
+extension Architecture: ExpressibleByArgument {}
+extension LambdaTarget: ExpressibleByArgument {}
+
+extension Picolayer {
+    struct Build: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fetch and check the sources, compile PicoLisp (pil21) and stage the layer in build/layer.",
+            discussion: """
+                The engine defaults to docker or podman when one is on PATH, else pass --engine none to compile \
+                on this machine. Engine options can also come from PICOLAYER_ENGINE_ARGS (split at spaces), \
+                e.g. PICOLAYER_ENGINE_ARGS="--runtime /usr/sbin/runc"; CONTAINERS_CONF and DOCKER_HOST are \
+                passed to the engine unchanged.
+                """)
+
+        enum Library: String, ExpressibleByArgument, CaseIterable { case json, awscurl }
+
+        @Option(help: "pil21 source: an https URL, a tarball or an unpacked pil21 folder.")
+        var pilSource = BuildConfiguration.defaultPilSource
+        @Option(help: "picolisp-json tarball (URL or path).")
+        var jsonSource = BuildConfiguration.defaultJSONSource
+        @Option(help: "picolisp-awscurl tarball (URL or path).")
+        var awscurlSource = BuildConfiguration.defaultAWSCurlSource
+        @Option(help: "Leave a library out of the layer (json, awscurl); repeatable.")
+        var without: [Library] = []
+        @Option(help: "Where to compile: docker, podman or none (this machine).")
+        var engine: Engine?
+        @Option(help: "Container image to compile in.")
+        var image = BuildConfiguration.defaultImage
+        @Option(help: "Layer architecture: x86_64 or arm64.")
+        var arch: Architecture = .host
+        @Option(help: "Lambda base image the layer is for: provided.al2023 or provided.al2.")
+        var target: LambdaTarget = .al2023
+        @Option(
+            name: .customLong("engine-arg"), parsing: .unconditionalSingleValue,
+            help: "Argument put before `run` in the engine's command line; repeatable (e.g. --engine-arg=--runtime=/usr/sbin/runc).")
+        var engineArguments: [String] = []
+        @Option(help: "Folder with bootstrap, runtime.l and build-pil21.sh to use instead of the built-in ones.")
+        var templates: String?
+        @Flag(help: "Keep pil21's docs, tests, sources and images in the layer.")
+        var full = false
+        @Flag(help: "Refuse any source whose hash is not in picolayer.lock (for CI).")
+        var locked = false
+        @Flag(help: "Download the sources again and record their hashes in picolayer.lock.")
+        var update = false
+        @Option(help: "Folder holding picolayer.lock; relative paths are resolved against it.")
+        var project = "."
+        @Option(help: "Where to stage the layer (default: <project>/build/layer).")
+        var output: String?
+        @Option(help: "Download and build cache (default: $XDG_CACHE_HOME/picolayer or ~/.cache/picolayer).")
+        var cacheDir: String?
+
+        func validate() throws {
+            if locked && update { throw ValidationError("--locked and --update contradict each other; pass one.") }
+        }
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            func path(_ text: String) -> URL {
+                text.hasPrefix("/") ? URL(fileURLWithPath: text) : cwd.appendingPathComponent(text).standardizedFileURL
+            }
+            guard let engine = engine ?? Engine.detect(environment: environment) else {
+                throw BuildError.noEngineAvailable
+            }
+            let extraArguments = (environment["PICOLAYER_ENGINE_ARGS"] ?? "").split(separator: " ").map(String.init)
+            let configuration = BuildConfiguration(
+                projectDirectory: path(project),
+                outputDirectory: output.map(path),
+                pilSource: pilSource,
+                jsonSource: without.contains(.json) ? nil : jsonSource,
+                awscurlSource: without.contains(.awscurl) ? nil : awscurlSource,
+                engine: engine,
+                image: image,
+                architecture: arch,
+                target: target,
+                engineArguments: extraArguments + engineArguments,
+                templatesDirectory: templates.map(path),
+                full: full,
+                lockMode: locked ? .locked : update ? .update : .record,
+                cacheDirectory: cacheDir.map(path) ?? BuildConfiguration.defaultCacheDirectory(environment: environment),
+                environment: environment,
+                owner: engine == .docker ? "\(getuid()):\(getgid())" : nil)
+            let report = try await LayerBuilder(configuration: configuration, reporter: .terminal()).build()
+            printVerification(report.verification)
+            print("layer ready: \(report.layer.path)")
+        }
+    }
+}
+
+/// Prints findings and the size table the same way for build and verify.
+func printVerification(_ report: VerifyReport) {
+    for finding in report.findings {
+        print(finding.description)
+    }
+    print(report.sizes.table)
+}
+
+extension BuildReporter {
+    /// Lines to stdout; download progress redrawn in place on a terminal, every 10% as plain lines otherwise.
+    static func terminal() -> BuildReporter {
+        let interactive = isatty(STDERR_FILENO) == 1
+        let lastShown = ProgressMemory()
+        return BuildReporter(
+            line: { text in
+                if interactive { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
+                print(text)
+            },
+            progress: { label, received, total in
+                let step: Int64 =
+                    total.map { max($0 / (interactive ? 100 : 10), 1) } ?? (interactive ? 65_536 : 1_048_576)
+                guard lastShown.advance(label: label, bucket: received / step) else { return }
+                let amount = total.map { "\(received * 100 / max($0, 1))% of \($0) bytes" } ?? "\(received) bytes"
+                if interactive {
+                    FileHandle.standardError.write(Data("\r\u{1b}[K\(label): \(amount)".utf8))
+                } else {
+                    FileHandle.standardError.write(Data("\(label): \(amount)\n".utf8))
+                }
+            })
+    }
+}
+
+/// Remembers the last progress bucket shown per label, so progress is printed only when it moves.
+final class ProgressMemory: Sendable {
+    private let state = Mutex<[String: Int64]>([:])
+
+    func advance(label: String, bucket: Int64) -> Bool {
+        state.withLock { shown in
+            if shown[label] == bucket { return false }
+            shown[label] = bucket
+            return true
+        }
+    }
+}
