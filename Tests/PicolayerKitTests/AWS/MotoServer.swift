@@ -37,8 +37,7 @@ struct MotoServer {
         process.standardError = handle
         try process.run()
         defer {
-            process.terminate()
-            process.waitUntilExit()
+            stop(process)
             try? handle.close()
         }
         var port: String?
@@ -85,22 +84,43 @@ struct MotoServer {
         return try JSONDecoder().decode(LayerState.self, from: Data(output.utf8))
     }
 
+    /// SIGTERM, then SIGKILL if moto has not exited after 5 s.
+    static func stop(_ process: Process) {
+        process.terminate()
+        for _ in 0..<50 where process.isRunning { usleep(100_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// Runs the boto3 fixture. Output goes through files, not pipes: a pipe's write end could be inherited by a
+    /// moto_server started meanwhile by another test, and the read would then never see end-of-file.
     static func python(_ arguments: [String]) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("picolayer-boto3-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outURL = directory.appendingPathComponent("out")
+        let errURL = directory.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = try FileHandle(forWritingTo: errURL)
+        defer {
+            try? out.close()
+            try? err.close()
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", fixtureScript] + arguments
-        let out = Pipe()
-        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let output = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
-            throw Failure.failed("boto3 fixture \(arguments.first ?? "") failed: \(String(decoding: errors, as: UTF8.self))")
+            let errors = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+            throw Failure.failed("boto3 fixture \(arguments.first ?? "") failed: \(errors)")
         }
-        return String(decoding: output, as: UTF8.self)
+        return output
     }
 
     /// The boto3 side: `setup ENDPOINT REGIONS BUCKETS FUNCTIONS` and `state ENDPOINT KEY SECRET REGION LAYER FUNCTIONS BUCKET`.
@@ -144,7 +164,8 @@ struct MotoServer {
                                                       CompatibleRuntimes=["provided.al2023"])["LayerVersionArn"]
                     lam.create_function(FunctionName=fn, Runtime="provided.al2023", Role=role, Handler="x",
                                         Code={"ZipFile": code.getvalue()}, Layers=[other])
-            req = urllib.request.Request(endpoint + "/moto-api/reset-auth", data=b"0", method="POST")
+            req = urllib.request.Request(endpoint + "/moto-api/reset-auth", data=b"0", method="POST",
+                                         headers={"Content-Type": "text/plain"})
             urllib.request.urlopen(req).read()
             print(json.dumps({"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}))
 
