@@ -13,6 +13,11 @@ need=(
     "pkg-config pkg-config"
     "/usr/include/zlib.h zlib1g-dev"
     "/usr/bin/time time"
+    "bc bc"
+    "python3 python3"
+    "setpriv util-linux"
+    "mkfifo coreutils"
+    "sha256sum coreutils"
 )
 
 missing=()

@@ -7,6 +7,6 @@ struct Picolayer: AsyncParsableCommand {
         commandName: "picolayer",
         abstract: "Build, package, run and publish PicoLisp on AWS Lambda.",
         version: PicolayerVersion.current,
-        subcommands: [Publish.self]
+        subcommands: [Package.self, Publish.self]
     )
 }

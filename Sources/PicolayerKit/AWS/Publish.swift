@@ -25,7 +25,7 @@ public struct PublishConfiguration: Sendable {
     /// Largest zip sent inline; Lambda's documented limit for direct upload is 50 MB.
     public var inlineLimit: Int64
 
-    public static let defaultInlineLimit: Int64 = 50 * 1024 * 1024
+    public static let defaultInlineLimit = Int64(LambdaLimits.directUploadZippedBytes)
 
     public init(
         zipPath: String = "picolisp.zip", layerName: String, regions: [String], s3Bucket: String? = nil,
@@ -216,9 +216,29 @@ public struct Publisher: Sendable {
         self.detectArchitecture = detectArchitecture
     }
 
-    /// Until the zip reader lands, the architecture must come from `--arch`.
+    /// `CompatibleArchitectures` from the ELF header of `picoLisp/bin/picolisp` (or `bin/picolisp`) in the zip.
     public static let architectureFromZip: @Sendable (String) throws -> String = { path in
-        throw PublishError.architectureUnknown(path: path, reason: "reading the zip is not available in this build")
+        let reader: ZipReader
+        do {
+            reader = try ZipReader(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw PublishError.architectureUnknown(path: path, reason: error.localizedDescription)
+        }
+        guard let entry = LayerArchitecture.binaryPaths.lazy.compactMap({ reader.entry(named: $0) }).first else {
+            throw PublishError.architectureUnknown(
+                path: path, reason: "it has no \(LayerArchitecture.binaryPaths.joined(separator: " or "))")
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try reader.contents(of: entry)
+        } catch {
+            throw PublishError.architectureUnknown(path: path, reason: error.localizedDescription)
+        }
+        guard let architecture = LayerArchitecture.fromELFHeader(Array(bytes.prefix(64))) else {
+            throw PublishError.architectureUnknown(
+                path: path, reason: "\(entry.path) is not an x86_64 or aarch64 ELF executable")
+        }
+        return architecture
     }
 
     /// Checks everything that can be checked without the network, then publishes region by region.

@@ -1,0 +1,53 @@
+import Foundation
+
+/// Why a zip could not be written or read. Each message names the path involved and what to do next.
+public enum ZipError: LocalizedError, Equatable {
+    case directoryMissing(String)
+    case notADirectory(String)
+    case unreadable(path: String, reason: String)
+    case unsupportedFileType(path: String, type: String)
+    case nameNotUTF8(path: String)
+    case sizeChanged(path: String, expected: UInt64, actual: UInt64)
+    case contentChanged(path: String)
+    case outputFolderMissing(String)
+    case outputNotWritable(path: String, reason: String)
+    case writeFailed(path: String, reason: String)
+    case compressionFailed(String)
+    case invalidLevel(Int)
+    case notAZip(path: String, reason: String)
+    case entryNotFound(String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .directoryMissing(let path):
+            return "\(path) does not exist. Run `picolayer build` to stage the layer there, or name the folder to zip."
+        case .notADirectory(let path):
+            return "\(path) is not a folder. Name the staged layer folder to zip (default: build/layer)."
+        case .unreadable(let path, let reason):
+            return "cannot read \(path): \(reason). Make it readable (chmod a+r) or remove it from the tree."
+        case .unsupportedFileType(let path, let type):
+            return "\(path) is a \(type); a layer can hold only files, folders and symbolic links. Remove it."
+        case .nameNotUTF8(let path):
+            return "the name of an entry in \(path) is not valid UTF-8. Rename it: Lambda expects UTF-8 names."
+        case .sizeChanged(let path, let expected, let actual):
+            return "\(path) changed size while being zipped (\(expected) bytes, then \(actual)). "
+                + "Stop whatever is writing to it and run the command again."
+        case .contentChanged(let path):
+            return "\(path) changed while being zipped. Stop whatever is writing to it and run the command again."
+        case .outputFolderMissing(let path):
+            return "the output folder \(path) does not exist. Create it or choose another path with -o."
+        case .outputNotWritable(let path, let reason):
+            return "cannot write the zip in \(path): \(reason). Choose a writable folder with -o."
+        case .writeFailed(let path, let reason):
+            return "writing \(path) failed: \(reason). Check free disk space and permissions, then run again."
+        case .compressionFailed(let detail):
+            return "zlib failed: \(detail). This is a bug in picolayer or a broken zlib; please report it."
+        case .invalidLevel(let level):
+            return "compression level \(level) is out of range. Use a level from 0 (store) to 9 (smallest)."
+        case .notAZip(let path, let reason):
+            return "\(path) is not a readable zip file (\(reason)). Run `picolayer package` to write it again."
+        case .entryNotFound(let name):
+            return "the zip has no entry named \(name)."
+        }
+    }
+}
