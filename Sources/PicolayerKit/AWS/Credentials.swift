@@ -1,0 +1,209 @@
+import Foundation
+
+/// AWS access keys. `description` never shows the secret or the session token.
+public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
+    public var accessKeyId: String
+    public var secretAccessKey: String
+    public var sessionToken: String?
+    /// Where they came from, e.g. `environment` or `shared credentials file /root/.aws/credentials [dev]`.
+    public var source: String
+
+    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil, source: String = "") {
+        self.accessKeyId = accessKeyId
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
+        self.source = source
+    }
+
+    public var description: String {
+        "AWSCredentials(\(accessKeyId), secret: <redacted>\(sessionToken == nil ? "" : ", token: <redacted>"), from \(source))"
+    }
+}
+
+/// What the resolver needs to know about the process: environment, home directory and the `--profile` flag.
+public struct AWSConfigContext: Sendable {
+    public var environment: [String: String]
+    public var homeDirectory: String
+    /// `--profile` on the command line. Unlike `AWS_PROFILE`, it switches the environment keys off (AWS CLI rule).
+    public var explicitProfile: String?
+
+    public init(environment: [String: String], homeDirectory: String? = nil, explicitProfile: String? = nil) {
+        self.environment = environment
+        self.homeDirectory = homeDirectory ?? environment["HOME"] ?? NSHomeDirectory()
+        self.explicitProfile = explicitProfile
+    }
+
+    /// `--profile`, then `AWS_PROFILE`, then `AWS_DEFAULT_PROFILE`, then `default` (AWS CLI v2 order).
+    public var profileName: String {
+        explicitProfile ?? environment["AWS_PROFILE"] ?? environment["AWS_DEFAULT_PROFILE"] ?? "default"
+    }
+
+    public var credentialsFilePath: String {
+        expand(environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "~/.aws/credentials")
+    }
+
+    public var configFilePath: String {
+        expand(environment["AWS_CONFIG_FILE"] ?? "~/.aws/config")
+    }
+
+    private func expand(_ path: String) -> String {
+        path.hasPrefix("~/") ? homeDirectory + path.dropFirst(1) : path
+    }
+
+    /// The profile's section of the config file (`[default]` or `[profile NAME]`), empty if absent or unreadable.
+    public func configProfile() -> [String: String] {
+        guard let file = try? AWSConfigFile(contentsOfFile: configFilePath) else { return [:] }
+        return file.configProfile(profileName) ?? [:]
+    }
+}
+
+/// One way to find credentials. `search` answers the credentials, or `nil` plus a line saying what it looked at,
+/// so that "nothing found" can list every place searched. Throws when something is found but unusable.
+public struct CredentialProvider: Sendable {
+    public var name: String
+    public var search: @Sendable (AWSConfigContext) throws -> (credentials: AWSCredentials?, searched: String)
+
+    public init(
+        name: String, search: @escaping @Sendable (AWSConfigContext) throws -> (AWSCredentials?, String)
+    ) {
+        self.name = name
+        self.search = search
+    }
+}
+
+/// Tries providers in order; the first with credentials wins. Later issues append providers (roles, web
+/// identity, SSO, process, container, IMDS) to `providers` without changing callers.
+public struct CredentialResolver: Sendable {
+    public var providers: [CredentialProvider]
+
+    public init(providers: [CredentialProvider] = CredentialResolver.standardProviders) {
+        self.providers = providers
+    }
+
+    /// The AWS CLI order for the sources implemented so far: environment, shared credentials file, config file.
+    public static let standardProviders: [CredentialProvider] = [.environment, .sharedCredentialsFile, .configFile]
+
+    public func resolve(_ context: AWSConfigContext) throws -> AWSCredentials {
+        var searched: [String] = []
+        for provider in providers {
+            let (credentials, note) = try provider.search(context)
+            if let credentials { return credentials }
+            searched.append("\(provider.name): \(note)")
+        }
+        throw AWSError.noCredentials(searched: searched)
+    }
+}
+
+extension CredentialProvider {
+    /// `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN` or `AWS_SECURITY_TOKEN`).
+    /// Skipped when `--profile` was given, as the AWS CLI does.
+    public static let environment = CredentialProvider(name: "environment") { context in
+        if let profile = context.explicitProfile {
+            return (nil, "skipped because --profile \(profile) was given")
+        }
+        let env = context.environment
+        let keyId = env["AWS_ACCESS_KEY_ID"].flatMap { $0.isEmpty ? nil : $0 }
+        let secret = env["AWS_SECRET_ACCESS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        switch (keyId, secret) {
+        case (nil, nil):
+            return (nil, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
+        case (let keyId?, let secret?):
+            let token = [env["AWS_SESSION_TOKEN"], env["AWS_SECURITY_TOKEN"]].compactMap { $0 }.first { !$0.isEmpty }
+            return (
+                AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, sessionToken: token, source: "environment"),
+                ""
+            )
+        case (_?, nil):
+            throw AWSError.partialCredentials(source: "environment", missing: "AWS_SECRET_ACCESS_KEY")
+        case (nil, _?):
+            throw AWSError.partialCredentials(source: "environment", missing: "AWS_ACCESS_KEY_ID")
+        }
+    }
+
+    /// `[NAME]` in `~/.aws/credentials` (or `AWS_SHARED_CREDENTIALS_FILE`).
+    public static let sharedCredentialsFile = CredentialProvider(name: "shared credentials file") { context in
+        let path = context.credentialsFilePath
+        guard FileManager.default.fileExists(atPath: path) else { return (nil, "\(path) does not exist") }
+        let file = try AWSConfigFile(contentsOfFile: path)
+        guard let section = file.sections[context.profileName] else {
+            return (nil, "\(path) has no [\(context.profileName)] section")
+        }
+        return try staticKeys(section, source: "\(path) [\(context.profileName)]")
+    }
+
+    /// Static keys in `[default]` / `[profile NAME]` of `~/.aws/config` (or `AWS_CONFIG_FILE`).
+    public static let configFile = CredentialProvider(name: "config file") { context in
+        let path = context.configFilePath
+        guard FileManager.default.fileExists(atPath: path) else { return (nil, "\(path) does not exist") }
+        let file = try AWSConfigFile(contentsOfFile: path)
+        let name = context.profileName
+        guard let section = file.configProfile(name) else {
+            return (nil, "\(path) has no [\(name == "default" ? "default" : "profile \(name)")] section")
+        }
+        return try staticKeys(section, source: "\(path) [\(name)]")
+    }
+
+    private static func staticKeys(_ section: [String: String], source: String) throws -> (AWSCredentials?, String) {
+        let keyId = section["aws_access_key_id"].flatMap { $0.isEmpty ? nil : $0 }
+        let secret = section["aws_secret_access_key"].flatMap { $0.isEmpty ? nil : $0 }
+        switch (keyId, secret) {
+        case (let keyId?, let secret?):
+            let token = section["aws_session_token"] ?? section["aws_security_token"]
+            return (AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, sessionToken: token, source: source), "")
+        case (nil, nil):
+            return (nil, "\(source) has no aws_access_key_id / aws_secret_access_key")
+        case (_?, nil):
+            throw AWSError.partialCredentials(source: source, missing: "aws_secret_access_key")
+        case (nil, _?):
+            throw AWSError.partialCredentials(source: source, missing: "aws_access_key_id")
+        }
+    }
+}
+
+/// The INI dialect of `~/.aws/credentials` and `~/.aws/config`: `[section]`, `key = value`, `#`/`;` comments,
+/// indented lines continuing the previous value (nested sub-sections such as `s3 =` are kept as raw text).
+public struct AWSConfigFile: Sendable {
+    public var sections: [String: [String: String]]
+
+    public init(contentsOfFile path: String) throws {
+        do {
+            self.init(parsing: try String(contentsOfFile: path, encoding: .utf8))
+        } catch {
+            throw AWSError.unreadableConfigFile(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    public init(parsing text: String) {
+        var sections: [String: [String: String]] = [:]
+        var current: String?
+        var lastKey: String?
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("[") && line.hasSuffix("]") {
+                let name = line.dropFirst().dropLast().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                current = name
+                lastKey = nil
+                if sections[name] == nil { sections[name] = [:] }
+                continue
+            }
+            guard let section = current else { continue }
+            if rawLine.first?.isWhitespace == true, let key = lastKey {
+                sections[section]?[key, default: ""] += "\n" + line
+                continue
+            }
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            let key = line[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            sections[section]?[key] = value
+            lastKey = key
+        }
+        self.sections = sections
+    }
+
+    /// A profile of the config file: `[default]` (or `[profile default]`) and `[profile NAME]`; bare `[NAME]` is not one.
+    public func configProfile(_ name: String) -> [String: String]? {
+        if name == "default" { return sections["default"] ?? sections["profile default"] }
+        return sections["profile \(name)"]
+    }
+}

@@ -1,0 +1,196 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A request body that can be produced any number of times (once to hash it, once per attempt to send it)
+/// without being held in memory: a list of parts, each literal bytes or a slice of a file, optionally base64-encoded.
+public struct RequestBody: Sendable {
+    public enum Part: Sendable {
+        case bytes([UInt8])
+        /// `length` bytes of the file at `path` starting at `offset`, sent raw or base64-encoded.
+        case file(path: String, offset: Int64, length: Int64, base64: Bool)
+    }
+
+    public var parts: [Part]
+    /// Raw bytes read per file chunk; a multiple of 3 so that base64 chunks concatenate to the base64 of the whole.
+    public var chunkSize: Int
+
+    public init(parts: [Part], chunkSize: Int = 3 * 256 * 1024) {
+        self.parts = parts
+        self.chunkSize = chunkSize - chunkSize % 3
+    }
+
+    public static let empty = RequestBody(parts: [])
+
+    public static func bytes(_ bytes: [UInt8]) -> RequestBody { RequestBody(parts: [.bytes(bytes)]) }
+
+    /// The exact number of bytes the body will have on the wire.
+    public var length: Int64 {
+        parts.reduce(0) { total, part in
+            switch part {
+            case .bytes(let bytes): return total + Int64(bytes.count)
+            case .file(_, _, let length, let base64): return total + (base64 ? (length + 2) / 3 * 4 : length)
+            }
+        }
+    }
+
+    /// The body in chunks, read lazily from disk.
+    public var chunks: Chunks { Chunks(body: self) }
+
+    /// Lower-case hex SHA-256 of the body: one streaming pass over the same chunks that will be sent.
+    public func sha256Hex() async throws -> String {
+        if parts.isEmpty { return SigV4Signer.emptyPayloadHash }
+        var hasher = SHA256()
+        for try await chunk in chunks { chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) } }
+        return SigV4Signer.hex(Array(hasher.finalize()))
+    }
+
+    /// The whole body in memory; only for small bodies (JSON, XML).
+    public var literalBytes: [UInt8]? {
+        var out: [UInt8] = []
+        for part in parts {
+            guard case .bytes(let bytes) = part else { return nil }
+            out += bytes
+        }
+        return out
+    }
+
+    public struct Chunks: AsyncSequence, Sendable {
+        public typealias Element = ByteBuffer
+        let body: RequestBody
+
+        public func makeAsyncIterator() -> Iterator { Iterator(body: body) }
+
+        public struct Iterator: AsyncIteratorProtocol {
+            let body: RequestBody
+            var index = 0
+            var handle: FileHandle?
+            var remaining: Int64 = 0
+
+            init(body: RequestBody) { self.body = body }
+
+            public mutating func next() async throws -> ByteBuffer? {
+                while index < body.parts.count {
+                    switch body.parts[index] {
+                    case .bytes(let bytes):
+                        index += 1
+                        if bytes.isEmpty { continue }
+                        return ByteBuffer(bytes: bytes)
+                    case .file(let path, let offset, let length, let base64):
+                        if handle == nil {
+                            guard let opened = FileHandle(forReadingAtPath: path) else {
+                                throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
+                            }
+                            try opened.seek(toOffset: UInt64(offset))
+                            handle = opened
+                            remaining = length
+                        }
+                        guard let file = handle, remaining > 0 else {
+                            try handle?.close()
+                            handle = nil
+                            index += 1
+                            continue
+                        }
+                        let want = Int(Swift.min(Int64(body.chunkSize), remaining))
+                        guard let data = try file.read(upToCount: want), data.count == want else {
+                            throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: path])
+                        }
+                        remaining -= Int64(want)
+                        return ByteBuffer(bytes: base64 ? data.base64EncodedData() : data)
+                    }
+                }
+                return nil
+            }
+        }
+    }
+}
+
+/// One HTTP exchange as picolayer needs it: the target is given as the exact wire path and query.
+public struct HTTPRequest: Sendable {
+    public var endpoint: AWSEndpoint
+    public var method: String
+    /// The exact request-target path, percent-encoded once; sent as is.
+    public var path: String
+    /// The exact query (no `?`), empty for none.
+    public var query: String
+    public var headers: [(name: String, value: String)]
+    public var body: RequestBody
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+/// The HTTP transport: a closure so tests and `--dry-run` can stand in for the network. `live` sends with
+/// AsyncHTTPClient and refuses any request whose path the client would rewrite after signing.
+public struct HTTPTransport: Sendable {
+    public var send: @Sendable (HTTPRequest) async throws -> HTTPResponse
+
+    public init(send: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) {
+        self.send = send
+    }
+
+    /// Largest answer read into memory (AWS error and JSON answers are small).
+    static let maxResponseBytes = 16 * 1024 * 1024
+
+    /// Runs `body` with a transport over a fresh AsyncHTTPClient, shut down afterwards. Failed connection attempts
+    /// fail at once (AsyncHTTPClient would otherwise keep retrying them until its connect timeout), so that
+    /// `AWSClient`'s standard-mode retries decide.
+    public static func withLive<T: Sendable>(_ body: (HTTPTransport) async throws -> T) async throws -> T {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        do {
+            let result = try await body(live(client: client))
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    public static func live(client: HTTPClient = .shared, timeout: TimeAmount = .minutes(15)) -> HTTPTransport {
+        HTTPTransport { request in
+            let target = request.query.isEmpty ? request.path : request.path + "?" + request.query
+            let url = request.endpoint.scheme + "://" + request.endpoint.hostHeader + target
+            // AsyncHTTPClient takes the request line from Foundation's URL; make sure it is byte-identical.
+            guard let parsed = URL(string: url), parsed.path(percentEncoded: true) == request.path,
+                (parsed.query(percentEncoded: true) ?? "") == request.query
+            else {
+                throw AWSError.unsendablePath(target)
+            }
+            var outgoing = HTTPClientRequest(url: url)
+            outgoing.method = HTTPMethod(rawValue: request.method)
+            for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
+            if let bytes = request.body.literalBytes {
+                if !bytes.isEmpty || request.method == "POST" || request.method == "PUT" {
+                    outgoing.body = .bytes(ByteBuffer(bytes: bytes))
+                }
+            } else {
+                outgoing.body = .stream(request.body.chunks, length: .known(request.body.length))
+            }
+            let response = try await client.execute(outgoing, timeout: timeout)
+            let body = try await response.body.collect(upTo: maxResponseBytes)
+            return HTTPResponse(
+                status: Int(response.status.code),
+                headers: response.headers.map { (name: $0.name, value: $0.value) },
+                body: Array(body.readableBytesView))
+        }
+    }
+}

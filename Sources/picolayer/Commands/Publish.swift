@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import PicolayerKit
+
+extension Picolayer {
+    struct Publish: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Publish the layer zip to one or many AWS regions (SigV4-signed Lambda API calls).",
+            discussion: """
+                Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), else the profile \
+                (--profile, AWS_PROFILE) in ~/.aws/credentials and ~/.aws/config. Region: --region, AWS_REGION, \
+                AWS_DEFAULT_REGION, the profile. Nothing new is published when the newest layer version already \
+                holds the zip (use --force).
+                """)
+
+        @Argument(help: "The layer zip.")
+        var zip: String = "picolisp.zip"
+
+        @Option(help: "Layer name ([a-zA-Z0-9-_]{1,140}) or layer ARN.")
+        var layerName: String
+
+        @Option(help: "The region to publish to.")
+        var region: String?
+
+        @Option(help: "Comma-separated regions to publish to in parallel.")
+        var regions: String?
+
+        @Option(help: "Upload through this S3 bucket ({region} is replaced by each region).")
+        var s3Bucket: String?
+
+        @Flag(help: "Allow other accounts to use the layer (lambda:GetLayerVersion).")
+        var `public` = false
+
+        @Option(help: "With --public: the account (id or ARN) allowed instead of everyone.")
+        var principal: String = "*"
+
+        @Option(help: "With --public: restrict to this AWS Organizations id (o-...).")
+        var organization: String?
+
+        @Option(name: .customLong("function"), help: "Point this function at the new version (repeatable).")
+        var functions: [String] = []
+
+        @Option(help: "Layer description (default names PicoLisp and picolayer).")
+        var description: String?
+
+        @Option(help: "Layer licence.")
+        var licenseInfo: String = "MIT"
+
+        @Option(help: "Comma-separated compatible runtimes.")
+        var compatibleRuntimes: String = "provided.al2023"
+
+        @Option(help: "x86_64 or arm64 (default: read from bin/picolisp in the zip).")
+        var arch: String?
+
+        @Option(help: "Named profile of ~/.aws/credentials and ~/.aws/config.")
+        var profile: String?
+
+        @Option(help: "Send requests to this URL instead of the AWS endpoints (e.g. a local moto server).")
+        var endpointURL: String?
+
+        @Option(help: "Regions published at the same time.")
+        var maxConcurrency: Int = 4
+
+        @Flag(help: "Print the result as JSON (region -> ARN, version, CodeSha256).")
+        var json = false
+
+        @Flag(help: "Print the signed requests (signatures and secrets redacted) without sending anything.")
+        var dryRun = false
+
+        @Flag(help: "Publish even when the newest version already holds this zip.")
+        var force = false
+
+        @Flag(help: "Print progress and each request attempt to stderr.")
+        var verbose = false
+
+        func validate() throws {
+            if region != nil && regions != nil { throw ValidationError("Use --region or --regions, not both.") }
+            if maxConcurrency < 1 { throw ValidationError("--max-concurrency must be at least 1.") }
+            if !PublishConfiguration.isValidLayerName(layerName) {
+                throw ValidationError(PublishError.invalidLayerName(layerName).localizedDescription)
+            }
+        }
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let context = AWSConfigContext(environment: environment, explicitProfile: profile)
+            let regionList: [String]
+            if let regions {
+                regionList = regions.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty }
+            } else {
+                regionList = [try RegionResolver.resolve(flag: region, context: context)]
+            }
+            let credentials: AWSCredentials
+            do {
+                credentials = try CredentialResolver().resolve(context)
+            } catch let error as AWSError where dryRun {
+                printError("note: \(error.localizedDescription)\n(dry run continues with a placeholder key)")
+                credentials = AWSCredentials(
+                    accessKeyId: "AKIDPLACEHOLDER", secretAccessKey: "placeholder", source: "placeholder for --dry-run")
+            }
+            let configuration = PublishConfiguration(
+                zipPath: zip, layerName: layerName, regions: regionList, s3Bucket: s3Bucket, makePublic: `public`,
+                principal: principal, organizationId: organization, functions: functions, description: description,
+                licenseInfo: licenseInfo,
+                compatibleRuntimes: compatibleRuntimes.split(separator: ",").map { String($0) },
+                architecture: arch, force: force, dryRun: dryRun, endpointURL: endpointURL,
+                maxConcurrency: maxConcurrency)
+            let showProgress = verbose || dryRun
+            let report = try await HTTPTransport.withLive { transport in
+                let publisher = Publisher(
+                    configuration: configuration, credentials: credentials, environment: environment,
+                    transport: transport, log: { line in if showProgress { printError(line) } })
+                return try await publisher.run()
+            }
+            print(json ? try report.json() : report.table())
+            if report.anyFailed { throw ExitCode.failure }
+        }
+    }
+}
+
+private func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

@@ -1,0 +1,166 @@
+import Foundation
+import PicolayerKit
+import Testing
+
+/// A temporary home directory with optional `.aws/credentials` and `.aws/config`, removed afterwards.
+func withAWSHome<T>(credentials: String? = nil, config: String? = nil, _ body: (String) throws -> T) throws -> T {
+    let home = FileManager.default.temporaryDirectory.appendingPathComponent("picolayer-aws-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: home.appendingPathComponent(".aws"), withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: home) }
+    if let credentials {
+        try credentials.write(to: home.appendingPathComponent(".aws/credentials"), atomically: true, encoding: .utf8)
+    }
+    if let config {
+        try config.write(to: home.appendingPathComponent(".aws/config"), atomically: true, encoding: .utf8)
+    }
+    return try body(home.path)
+}
+
+@Suite("Credentials, region and endpoints")
+struct CredentialsTests {
+    let credentialsFile = """
+        [default]
+        aws_access_key_id = AKIADEFAULT
+        aws_secret_access_key = default-secret
+
+        # a comment
+        [dev]
+        aws_access_key_id=AKIADEV
+        aws_secret_access_key=dev-secret
+        aws_session_token = dev-token
+        """
+    let configFile = """
+        [default]
+        region = eu-west-1
+
+        [profile dev]
+        region = eu-central-1
+        aws_access_key_id = AKIACONFIGDEV
+        aws_secret_access_key = config-dev-secret
+
+        [profile only-config]
+        aws_access_key_id = AKIAONLYCONFIG
+        aws_secret_access_key = only-config-secret
+        region = ap-south-1
+        s3 =
+            addressing_style = path
+
+        [ignored]
+        region = us-west-2
+        """
+
+    @Test("environment keys win over the files when no --profile is given")
+    func environmentFirst() throws {
+        try withAWSHome(credentials: credentialsFile, config: configFile) { home in
+            let env = [
+                "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env-secret", "AWS_SESSION_TOKEN": "env-token",
+                "AWS_PROFILE": "dev",
+            ]
+            let found = try CredentialResolver().resolve(AWSConfigContext(environment: env, homeDirectory: home))
+            #expect(found.accessKeyId == "AKIAENV")
+            #expect(found.sessionToken == "env-token")
+            #expect(found.source == "environment")
+        }
+    }
+
+    @Test("--profile switches the environment keys off; AWS_PROFILE does not")
+    func explicitProfileSkipsEnvironment() throws {
+        try withAWSHome(credentials: credentialsFile, config: configFile) { home in
+            let env = ["AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env-secret"]
+            let found = try CredentialResolver().resolve(
+                AWSConfigContext(environment: env, homeDirectory: home, explicitProfile: "dev"))
+            #expect(found.accessKeyId == "AKIADEV")
+            #expect(found.secretAccessKey == "dev-secret")
+            #expect(found.sessionToken == "dev-token")
+        }
+    }
+
+    @Test("the credentials file beats the config file for the same profile; config keys are used otherwise")
+    func credentialsBeatConfig() throws {
+        try withAWSHome(credentials: credentialsFile, config: configFile) { home in
+            let dev = try CredentialResolver().resolve(
+                AWSConfigContext(environment: ["AWS_PROFILE": "dev"], homeDirectory: home))
+            #expect(dev.accessKeyId == "AKIADEV")
+            let onlyConfig = try CredentialResolver().resolve(
+                AWSConfigContext(environment: ["AWS_PROFILE": "only-config"], homeDirectory: home))
+            #expect(onlyConfig.accessKeyId == "AKIAONLYCONFIG")
+            #expect(onlyConfig.source.hasSuffix("config [only-config]"))
+        }
+    }
+
+    @Test("AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE move the files")
+    func fileOverrides() throws {
+        try withAWSHome(credentials: credentialsFile, config: configFile) { home in
+            let env = [
+                "AWS_SHARED_CREDENTIALS_FILE": "\(home)/nowhere", "AWS_CONFIG_FILE": "\(home)/.aws/config",
+                "AWS_PROFILE": "dev",
+            ]
+            let found = try CredentialResolver().resolve(AWSConfigContext(environment: env, homeDirectory: home))
+            #expect(found.accessKeyId == "AKIACONFIGDEV")
+        }
+    }
+
+    @Test("nothing found lists every place searched, and no secret")
+    func nothingFound() throws {
+        try withAWSHome(config: configFile) { home in
+            let context = AWSConfigContext(environment: ["AWS_PROFILE": "ignored"], homeDirectory: home)
+            let error = #expect(throws: AWSError.self) { try CredentialResolver().resolve(context) }
+            let text = error?.localizedDescription ?? ""
+            #expect(text.contains("AWS_ACCESS_KEY_ID"))
+            #expect(text.contains("\(home)/.aws/credentials does not exist"))
+            #expect(text.contains("has no [profile ignored] section"))
+            #expect(text.contains("--profile"))
+        }
+    }
+
+    @Test("an access key without its secret is an error, not a fall-through")
+    func partialEnvironment() throws {
+        let context = AWSConfigContext(environment: ["AWS_ACCESS_KEY_ID": "AKIAENV"], homeDirectory: "/nonexistent")
+        #expect(throws: AWSError.partialCredentials(source: "environment", missing: "AWS_SECRET_ACCESS_KEY")) {
+            try CredentialResolver().resolve(context)
+        }
+    }
+
+    @Test("providers can be appended and report what they searched")
+    func appendedProvider() throws {
+        let later = CredentialProvider(name: "imds") { _ in (nil, "no instance metadata service configured") }
+        let resolver = CredentialResolver(providers: CredentialResolver.standardProviders + [later])
+        let error = #expect(throws: AWSError.self) {
+            try resolver.resolve(AWSConfigContext(environment: [:], homeDirectory: "/nonexistent"))
+        }
+        #expect(error?.localizedDescription.contains("imds: no instance metadata service configured") == true)
+    }
+
+    @Test("region: flag, AWS_REGION, AWS_DEFAULT_REGION, then the profile; bare [name] in config is no profile")
+    func regionOrder() throws {
+        try withAWSHome(config: configFile) { home in
+            func region(_ flag: String?, _ env: [String: String]) throws -> String {
+                try RegionResolver.resolve(flag: flag, context: AWSConfigContext(environment: env, homeDirectory: home))
+            }
+            let both = ["AWS_REGION": "us-east-2", "AWS_DEFAULT_REGION": "us-west-1"]
+            let found = [
+                try region("sa-east-1", both), try region(nil, both), try region(nil, ["AWS_DEFAULT_REGION": "us-west-1"]),
+                try region(nil, [:]), try region(nil, ["AWS_PROFILE": "dev"]),
+            ]
+            #expect(found == ["sa-east-1", "us-east-2", "us-west-1", "eu-west-1", "eu-central-1"])
+            #expect(throws: AWSError.self) { try region(nil, ["AWS_PROFILE": "ignored"]) }
+        }
+    }
+
+    @Test("endpoints follow the partition and the override variables")
+    func endpoints() throws {
+        func host(_ service: AWSService, _ region: String, _ flag: String? = nil, _ env: [String: String] = [:]) throws
+            -> String
+        {
+            try EndpointResolver.endpoint(for: service, region: region, flag: flag, environment: env).description
+        }
+        #expect(try host(.lambda, "eu-central-1") == "https://lambda.eu-central-1.amazonaws.com")
+        #expect(try host(.lambda, "cn-north-1") == "https://lambda.cn-north-1.amazonaws.com.cn")
+        #expect(try host(.s3, "us-gov-west-1") == "https://s3.us-gov-west-1.amazonaws.com")
+        let env = ["AWS_ENDPOINT_URL": "http://127.0.0.1:4566", "AWS_ENDPOINT_URL_LAMBDA": "http://127.0.0.1:9001/"]
+        #expect(try host(.lambda, "us-east-1", nil, env) == "http://127.0.0.1:9001")
+        #expect(try host(.s3, "us-east-1", nil, env) == "http://127.0.0.1:4566")
+        #expect(try host(.s3, "us-east-1", "https://example.test:8443", env) == "https://example.test:8443")
+        #expect(throws: AWSError.invalidEndpoint("ftp://x")) { try host(.s3, "us-east-1", "ftp://x") }
+    }
+}
