@@ -6,7 +6,7 @@ import Testing
 /// Conformance with clients we did not write: AWS's own Runtime API client for Python (`awslambdaric`) as the
 /// runtime, and boto3's `invoke` as the caller of `serve`'s Invoke API.
 @Suite("AWS clients")
-struct AWSClientTests {
+struct EmulatorConformanceTests {
     static let handler = """
         import json
         print("module loaded")
