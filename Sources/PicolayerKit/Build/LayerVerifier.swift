@@ -297,7 +297,7 @@ extension LayerVerifier {
         if isDirectory.boolValue {
             return try await verify(directory: url)
         }
-        return try await LayerZip.withUnpacked(url) { directory, zippedSize in
+        return try await LayerZipUnpacker.withUnpacked(url) { directory, zippedSize in
             try await verify(directory: directory, zippedSize: zippedSize)
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Unpacks a layer zip for `verify`, keeping modes and symbolic links as Lambda would see them under /opt.
-enum LayerZip {
+enum LayerZipUnpacker {
     static func withUnpacked<T: Sendable>(
         _ zip: URL, _ body: (URL, Int64) async throws -> T
     ) async throws -> T {
