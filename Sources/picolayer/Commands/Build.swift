@@ -85,7 +85,8 @@ extension Picolayer {
                 lockMode: locked ? .locked : update ? .update : .record,
                 cacheDirectory: cacheDir.map(path) ?? BuildConfiguration.defaultCacheDirectory(environment: environment),
                 environment: environment,
-                owner: engine == .docker ? "\(getuid()):\(getgid())" : nil)
+                owner: engine == .docker ? "\(getuid()):\(getgid())" : nil,
+                liveCheck: LayerLiveCheck.run)
             let report = try await LayerBuilder(configuration: configuration, reporter: .terminal()).build()
             printVerification(report.verification)
             print("layer ready: \(report.layer.path)")

@@ -21,7 +21,7 @@ extension Picolayer {
 
         func run() async throws {
             let url = URL(fileURLWithPath: layer)
-            let verifier = LayerVerifier(target: target, architecture: arch)
+            let verifier = LayerVerifier(target: target, architecture: arch, liveCheck: LayerLiveCheck.run)
             let report = try await verifier.verify(layerAt: url)
             printVerification(report)
             if !report.passed {
