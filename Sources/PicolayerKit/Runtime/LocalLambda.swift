@@ -129,11 +129,14 @@ public actor LocalLambda {
         return result
     }
 
-    /// Kills the runtime and closes the Runtime API server. Later invocations throw ``EmulatorError/shutDown``.
+    /// Kills the runtime (and waits until it has ended) and closes the Runtime API server. Later invocations
+    /// throw ``EmulatorError/shutDown``.
     public func shutdown() async {
         isShutDown = true
         watchdog.stop()
+        let stopping = process
         dropRuntime(kill: true)
+        await stopping?.waitForExit()
         state.reset(generation: generation + 1)
         await server?.close()
         server = nil

@@ -122,4 +122,41 @@ struct EmulatorCommandTests {
         let status = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
         #expect(status == nil || status?.split(separator: " ")[2] == "Z")
     }
+
+    @Test("invoke stops a hanging runtime on Ctrl-C and exits 130")
+    func invokeInterrupt() async throws {
+        let function = try TemporaryFunction()
+        defer { function.cleanUp() }
+        try function.writeExecutable(shellPrelude + "next\necho \"hanging $$\"\nexec sleep 120\n")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.binary())
+        process.arguments = ["invoke", "--handler", "h.f", "--task-root", function.taskRoot, "--timeout", "100"]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait until the runtime holds the event.
+        let seen = await Task.detached { () -> String in
+            var text = ""
+            while !text.contains("hanging") {
+                let chunk = stderr.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return text
+        }.value
+        let pidText = try #require(
+            seen.split(separator: "\n").first { $0.hasPrefix("hanging ") }?.split(separator: " ").last)
+        let pid = try #require(Int(pidText))
+        process.interrupt()
+        let exit = await Task.detached { () -> Int32 in
+            process.waitUntilExit()
+            return process.terminationStatus
+        }.value
+        let rest = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(exit == 130)
+        #expect(rest.contains("picolayer invoke: SIGINT: stopped the runtime"))
+        let status = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        #expect(status == nil || status?.split(separator: " ")[2] == "Z")
+    }
 }
