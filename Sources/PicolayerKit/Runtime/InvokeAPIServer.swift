@@ -8,6 +8,7 @@ import NIOHTTP1
 /// | method | path                                                | answer                                  |
 /// |--------|-----------------------------------------------------|-----------------------------------------|
 /// | POST   | /2015-03-31/functions/{name or "function"}/invocations | 200 RequestResponse, 202 Event, 204 DryRun |
+/// | POST   | /2021-11-15/functions/{name}/response-streaming-invocations | 200 event stream (buffered), 204 DryRun |
 /// | any    | anything else                                       | 404 ResourceNotFoundException          |
 ///
 /// Function errors are 200 with `X-Amz-Function-Error: Unhandled`, as on Lambda.
@@ -83,11 +84,10 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 status: status, headers: [(InvokeAPI.Header.errorType, type)], body: body, keepAlive: keepAlive)
         }
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-        guard head.method == .POST, path.hasPrefix(InvokeAPI.pathPrefix), path.hasSuffix(InvokeAPI.pathSuffix) else {
+        guard head.method == .POST, let (name, streaming) = Self.route(path) else {
             fail(.notFound, "UnknownOperationException", "No such operation: \(head.method.rawValue) \(path)")
             return
         }
-        let name = String(path.dropFirst(InvokeAPI.pathPrefix.count).dropLast(InvokeAPI.pathSuffix.count))
         let decodedName = name.removingPercentEncoding ?? name
         guard functionNames.contains(decodedName) else {
             fail(.notFound, "ResourceNotFoundException", "Function not found: \(decodedName)")
@@ -138,6 +138,11 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             promise.futureResult.assumeIsolated().whenComplete { result in
                 switch result {
+                case .success(let result) where streaming:
+                    context.writeHTTPResponse(
+                        status: .ok, headers: Self.headers(for: result, tail: false),
+                        body: context.channel.allocator.buffer(bytes: Self.eventStream(for: result, tail: wantsTail)),
+                        contentType: result.contentType ?? "application/octet-stream", keepAlive: keepAlive)
                 case .success(let result):
                     context.writeHTTPResponse(
                         status: .ok, headers: Self.headers(for: result, tail: wantsTail),
@@ -153,6 +158,40 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 .badRequest, "InvalidParameterValueException",
                 "Invocation type \(invocationType) is not one of RequestResponse, Event, DryRun.")
         }
+    }
+
+    /// `(function name, response streaming?)` for the two invoke paths, nil for anything else.
+    private static func route(_ path: String) -> (String, Bool)? {
+        for (prefix, suffix, streaming) in [
+            (InvokeAPI.pathPrefix, InvokeAPI.pathSuffix, false),
+            (InvokeAPI.streamingPathPrefix, InvokeAPI.streamingPathSuffix, true),
+        ] where path.hasPrefix(prefix) && path.hasSuffix(suffix) && path.count > prefix.count + suffix.count {
+            return (String(path.dropFirst(prefix.count).dropLast(suffix.count)), streaming)
+        }
+        return nil
+    }
+
+    /// `InvokeWithResponseStream`'s body: the payload as one `PayloadChunk` (the runtime's answer is buffered
+    /// first), then `InvokeComplete` with the error, if any, and the log tail.
+    private static func eventStream(for result: InvocationResult, tail: Bool) -> [UInt8] {
+        var body: [UInt8] = []
+        if !result.isError && !result.payload.isEmpty {
+            body += EventStreamMessage.event(
+                type: "PayloadChunk", contentType: "application/octet-stream", payload: result.payload)
+        }
+        var fields: [String] = []
+        if let errorType = result.errorType {
+            fields.append("\"ErrorCode\":" + LambdaJSON.quote(errorType))
+            fields.append("\"ErrorDetails\":" + LambdaJSON.quote(String(decoding: result.payload, as: UTF8.self)))
+        }
+        if tail {
+            let last = Array(result.logText.utf8).suffix(InvokeAPI.logTailSize)
+            fields.append("\"LogResult\":" + LambdaJSON.quote(Data(last).base64EncodedString()))
+        }
+        body += EventStreamMessage.event(
+            type: "InvokeComplete", contentType: "application/json",
+            payload: Array(("{" + fields.joined(separator: ",") + "}").utf8))
+        return body
     }
 
     private static func headers(for result: InvocationResult, tail: Bool) -> [(String, String)] {

@@ -81,7 +81,7 @@ struct AWSClientTests {
         }
     }
 
-    @Test("boto3 invoke against serve: payload, FunctionError, LogResult, ClientContext, Event, DryRun, 404")
+    @Test("boto3 against serve: payload, FunctionError, LogResult, ClientContext, Event, DryRun, 404, streaming")
     func boto3() async throws {
         let python = try await pythonExecutable()
         let check = try await run(python, ["-c", "import boto3"])
@@ -115,6 +115,13 @@ struct AWSClientTests {
                 out["missing"] = "no error"
             except client.exceptions.ResourceNotFoundException as error:
                 out["missing"] = error.response["Error"]["Code"]
+            r = client.invoke_with_response_stream(FunctionName="test-fn", Payload=b'{"x":5}', LogType="Tail")
+            events = list(r["EventStream"])
+            out["stream"] = {"status": r["StatusCode"],
+                "chunks": b"".join(e["PayloadChunk"]["Payload"] for e in events if "PayloadChunk" in e).decode(),
+                "complete": [e["InvokeComplete"] for e in events if "InvokeComplete" in e]}
+            r = client.invoke_with_response_stream(FunctionName="test-fn", Payload=b'{"fail":true}')
+            out["streamFail"] = [e["InvokeComplete"] for e in r["EventStream"] if "InvokeComplete" in e]
             print(json.dumps(out))
             """
         let result = try await run(python, ["-c", script, "http://127.0.0.1:\(server.port)"])
@@ -139,6 +146,18 @@ struct AWSClientTests {
         #expect(fail["status"] as? Int == 200)
         #expect(fail["error"] as? String == "Unhandled")
         #expect((fail["payload"] as? [String: Any])?["errorType"] as? String == "ValueError")
+
+        let stream = try #require(out["stream"] as? [String: Any])
+        #expect(stream["status"] as? Int == 200)
+        #expect((try jsonObject(try #require(stream["chunks"] as? String))["event"] as? [String: Int]) == ["x": 5])
+        let complete = try #require((stream["complete"] as? [[String: Any]])?.first)
+        #expect(complete["ErrorCode"] == nil)
+        let streamLog = String(
+            decoding: Data(base64Encoded: try #require(complete["LogResult"] as? String)) ?? Data(), as: UTF8.self)
+        #expect(streamLog.contains(#"got {"x": 5}"#))
+        let streamFail = try #require((out["streamFail"] as? [[String: Any]])?.first)
+        #expect(streamFail["ErrorCode"] as? String == "ValueError")
+        #expect((streamFail["ErrorDetails"] as? String)?.contains("asked to fail") == true)
 
         #expect(out["event"] as? Int == 202)
         #expect(out["dry"] as? Int == 204)
