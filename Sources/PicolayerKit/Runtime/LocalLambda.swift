@@ -135,7 +135,7 @@ public actor LocalLambda {
         isShutDown = true
         watchdog.stop()
         let stopping = process
-        dropRuntime(kill: true)
+        dropRuntime()
         await stopping?.waitForExit()
         state.reset(generation: generation + 1)
         await server?.close()
@@ -195,13 +195,13 @@ public actor LocalLambda {
             case .ready(generation):
                 return nil
             case .initError(generation, let errorType, let payload):
-                dropRuntime(kill: true)
+                dropRuntime()
                 return .failure(errorType: errorType, payload: Array(payload.readableBytesView))
             case .exited(generation, let status):
-                dropRuntime(kill: false)
+                dropRuntime()
                 return exitFailure(requestID: requestID, status: status)
             case .timedOut(token):
-                dropRuntime(kill: true)
+                dropRuntime()
                 return timeoutFailure(requestID: requestID, after: configuration.initTimeout)
             default:
                 continue
@@ -229,11 +229,11 @@ public actor LocalLambda {
                     payload: Array(
                         LambdaJSON.error(type: RuntimeAPI.PlatformError.responseTooLarge, message: message).utf8))
             case .exited(generation, let status):
-                dropRuntime(kill: false)
+                dropRuntime()
                 state.abandon(requestID: requestID)
                 return exitFailure(requestID: requestID, status: status)
             case .timedOut(token):
-                dropRuntime(kill: true)
+                dropRuntime()
                 state.abandon(requestID: requestID)
                 return timeoutFailure(requestID: requestID, after: timeout)
             default:
@@ -279,10 +279,10 @@ public actor LocalLambda {
         return process?.peakMemoryKilobytes() ?? 0
     }
 
-    /// Forgets the current process (killing it first if asked), keeping its last output for the result.
-    private func dropRuntime(kill: Bool) {
+    /// Kills and forgets the current process and its group, keeping its last output for the result.
+    private func dropRuntime() {
         if let peak = process?.peakMemoryKilobytes() { peakMemoryMB = max(peakMemoryMB, (peak + 1023) / 1024) }
-        if kill { process?.kill() }
+        process?.kill()
         lastOutput += process?.output.take() ?? []
         process = nil
     }

@@ -181,9 +181,9 @@ final class RuntimeProcess: Sendable {
         }
     }
 
-    /// Kills the whole process group at once, as Lambda does on a timeout.
+    /// Kills the whole process group at once, as Lambda does on a timeout. Also after the bootstrap itself has
+    /// ended: children it left behind in its group go with the execution environment.
     func kill() {
-        guard !hasExited else { return }
         _ = Glibc.kill(-pid, SIGKILL)
     }
 
