@@ -27,7 +27,7 @@ struct AWSClientTests {
         """
 
     /// A function folder whose bootstrap runs awslambdaric with `handler.fn`.
-    private static func pythonFunction() async throws -> TemporaryFunction {
+    static func pythonFunction() async throws -> TemporaryFunction {
         let python = try await pythonExecutable()
         let check = try await run(python, ["-c", "import awslambdaric"])
         try #require(check.status == 0, "awslambdaric is needed: scripts/install-test-deps.sh installs it")

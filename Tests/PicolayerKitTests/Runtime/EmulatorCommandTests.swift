@@ -43,6 +43,30 @@ struct EmulatorCommandTests {
         #expect(lines[4].contains("\tInit Duration: "))
     }
 
+    @Test("invoke runs awslambdaric's Python handler: response on stdout, exit 1 and error JSON on an exception")
+    func invokePython() async throws {
+        let function = try await AWSClientTests.pythonFunction()
+        defer { function.cleanUp() }
+        try function.write("{\"x\":7}\n{\"fail\":true}\n", named: "events.jsonl")
+        let result = try await run(
+            try Self.binary(),
+            [
+                "invoke", "--handler", "handler.fn", "--task-root", function.taskRoot, "--function-name", "py",
+                "--events", function.taskRoot + "/events.jsonl",
+            ])
+        let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
+        try #require(lines.count == 2)
+        let ok = try jsonObject(lines[0])
+        #expect((ok["event"] as? [String: Int]) == ["x": 7])
+        #expect(ok["arn"] as? String == "arn:aws:lambda:us-east-1:123456789012:function:py")
+        #expect(try jsonObject(lines[1])["errorType"] as? String == "ValueError")
+        #expect(result.status == 1)
+        let stderr = String(decoding: result.stderr, as: UTF8.self)
+        #expect(stderr.contains("module loaded"))
+        #expect(stderr.contains("[ERROR] ValueError: asked to fail"))
+        #expect(stderr.components(separatedBy: "REPORT RequestId: ").count == 3)
+    }
+
     @Test("invoke --events runs every line on one warm runtime and prints one response a line")
     func invokeMany() async throws {
         let function = try TemporaryFunction()
