@@ -131,6 +131,58 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
             context.writeHTTPResponse(status: .accepted, body: nil, keepAlive: keepAlive)
+        case "RequestResponse" where streaming:
+            // Parts of a streamed response go out as PayloadChunk events as they arrive; the head goes with the
+            // first. Chunks and the final result all run on this channel's loop, in order.
+            let loop = context.eventLoop
+            let boundContext = NIOLoopBound(context, eventLoop: loop)
+            let headSent = NIOLoopBoundBox(false, eventLoop: loop)
+            let promise = loop.makePromise(of: InvocationResult.self)
+            promise.completeWithTask {
+                try await pool.invoke(event, clientContext: clientContextText, traceID: traceID) { chunk in
+                    loop.execute {
+                        let context = boundContext.value
+                        if !headSent.value {
+                            headSent.value = true
+                            context.write(NIOAny(HTTPServerResponsePart.head(Self.streamHead(chunk))), promise: nil)
+                        }
+                        let message = EventStreamMessage.event(
+                            type: "PayloadChunk", contentType: "application/octet-stream", payload: chunk.bytes)
+                        context.writeAndFlush(
+                            NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: message)))), promise: nil)
+                    }
+                }
+            }
+            promise.futureResult.assumeIsolated().whenComplete { result in
+                guard headSent.value else {
+                    switch result {
+                    case .success(let result):
+                        context.writeHTTPResponse(
+                            status: .ok, headers: Self.headers(for: result, tail: false),
+                            body: context.channel.allocator.buffer(
+                                bytes: Self.eventStream(for: result, tail: wantsTail, withPayload: true)),
+                            contentType: result.contentType ?? "application/octet-stream", keepAlive: keepAlive)
+                    case .failure(let error):
+                        fail(.internalServerError, "ServiceException", Self.describe(error))
+                    }
+                    return
+                }
+                let complete: [UInt8]
+                switch result {
+                case .success(let result):
+                    complete = Self.eventStream(for: result, tail: wantsTail, withPayload: false)
+                case .failure(let error):
+                    complete = EventStreamMessage.event(
+                        type: "InvokeComplete", contentType: "application/json",
+                        payload: Array(
+                            ("{\"ErrorCode\":\"ServiceException\",\"ErrorDetails\":"
+                                + LambdaJSON.quote(Self.describe(error)) + "}").utf8))
+                }
+                context.write(
+                    NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: complete)))), promise: nil)
+                context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+                if !keepAlive { context.close(promise: nil) }
+            }
         case "RequestResponse":
             let promise = context.eventLoop.makePromise(of: InvocationResult.self)
             promise.completeWithTask {
@@ -138,19 +190,13 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             promise.futureResult.assumeIsolated().whenComplete { result in
                 switch result {
-                case .success(let result) where streaming:
-                    context.writeHTTPResponse(
-                        status: .ok, headers: Self.headers(for: result, tail: false),
-                        body: context.channel.allocator.buffer(bytes: Self.eventStream(for: result, tail: wantsTail)),
-                        contentType: result.contentType ?? "application/octet-stream", keepAlive: keepAlive)
                 case .success(let result):
                     context.writeHTTPResponse(
                         status: .ok, headers: Self.headers(for: result, tail: wantsTail),
                         body: context.channel.allocator.buffer(bytes: result.payload),
                         contentType: result.contentType ?? "application/json", keepAlive: keepAlive)
                 case .failure(let error):
-                    let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
-                    fail(.internalServerError, "ServiceException", message)
+                    fail(.internalServerError, "ServiceException", Self.describe(error))
                 }
             }
         default:
@@ -171,11 +217,11 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         return nil
     }
 
-    /// `InvokeWithResponseStream`'s body: the payload as one `PayloadChunk` (the runtime's answer is buffered
-    /// first), then `InvokeComplete` with the error, if any, and the log tail.
-    private static func eventStream(for result: InvocationResult, tail: Bool) -> [UInt8] {
+    /// `InvokeWithResponseStream`'s body after the streamed parts: the payload as one `PayloadChunk` when it
+    /// was not streamed (`withPayload`), then `InvokeComplete` with the error, if any, and the log tail.
+    private static func eventStream(for result: InvocationResult, tail: Bool, withPayload: Bool) -> [UInt8] {
         var body: [UInt8] = []
-        if !result.isError && !result.payload.isEmpty {
+        if withPayload && !result.isError && !result.payload.isEmpty {
             body += EventStreamMessage.event(
                 type: "PayloadChunk", contentType: "application/octet-stream", payload: result.payload)
         }
@@ -192,6 +238,20 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             type: "InvokeComplete", contentType: "application/json",
             payload: Array(("{" + fields.joined(separator: ",") + "}").utf8))
         return body
+    }
+
+    /// The head of a streamed answer, sent with its first part (no length: chunked).
+    private static func streamHead(_ chunk: ResponseChunk) -> HTTPResponseHead {
+        var head = HTTPResponseHead(version: .http1_1, status: .ok)
+        head.headers.add(name: "Content-Type", value: chunk.contentType ?? "application/octet-stream")
+        head.headers.add(name: InvokeAPI.Header.requestID, value: chunk.requestID)
+        head.headers.add(name: InvokeAPI.Header.executedVersion, value: "$LATEST")
+        head.headers.add(name: "Transfer-Encoding", value: "chunked")
+        return head
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        (error as? LocalizedError)?.errorDescription ?? "\(error)"
     }
 
     private static func headers(for result: InvocationResult, tail: Bool) -> [(String, String)] {

@@ -85,11 +85,14 @@ public actor LocalLambda {
     ///   - clientContext: decoded client context JSON, sent as `Lambda-Runtime-Client-Context`.
     ///   - cognitoIdentity: sent as `Lambda-Runtime-Cognito-Identity`.
     ///   - traceID: the caller's `X-Amzn-Trace-Id`, sent as `Lambda-Runtime-Trace-Id`; else a fresh one.
+    ///   - onChunk: receives the parts of a streamed response as the runtime sends them (the result's payload
+    ///     holds them all as well).
     public func invoke(
         _ event: [UInt8],
         clientContext: String? = nil,
         cognitoIdentity: String? = nil,
-        traceID: String? = nil
+        traceID: String? = nil,
+        onChunk: (@Sendable (ResponseChunk) -> Void)? = nil
     ) async throws(EmulatorError) -> InvocationResult {
         guard event.count <= RuntimeAPI.maxPayloadSize else { throw .eventTooLarge(size: event.count) }
         // The actor is reentrant at every await; one environment runs one invocation at a time.
@@ -123,7 +126,7 @@ public actor LocalLambda {
                 deadlineMilliseconds: Int64((deadline.timeIntervalSince1970 * 1000).rounded(.down)),
                 functionARN: configuration.functionARN, traceID: traceID ?? hooks.traceID(requestID),
                 clientContext: clientContext, cognitoIdentity: cognitoIdentity))
-        let outcome = await awaitAnswer(requestID: requestID, timeout: configuration.timeout)
+        let outcome = await awaitAnswer(requestID: requestID, timeout: configuration.timeout, onChunk: onChunk)
         let result = finish(outcome, requestID: requestID, duration: clock.now - started, initDuration: initDuration)
         output?(Array((result.endLine + "\n" + result.reportLine + "\n").utf8))
         return result
@@ -209,12 +212,25 @@ public actor LocalLambda {
         }
     }
 
-    private func awaitAnswer(requestID: String, timeout: Duration) async -> Outcome {
+    private func awaitAnswer(
+        requestID: String, timeout: Duration, onChunk: (@Sendable (ResponseChunk) -> Void)?
+    ) async -> Outcome {
         let token = startTimer(timeout)
         defer { stopTimer() }
+        var streamed: ByteBuffer?
         while true {
             switch await state.nextSignal() {
-            case .response(requestID, let payload, let contentType):
+            case .responseChunk(requestID, var chunk, let contentType):
+                onChunk?(
+                    ResponseChunk(requestID: requestID, bytes: Array(chunk.readableBytesView), contentType: contentType)
+                )
+                if streamed == nil { streamed = ByteBuffer() }
+                streamed?.writeBuffer(&chunk)
+            case .response(requestID, var payload, let contentType):
+                if var whole = streamed {
+                    whole.writeBuffer(&payload)
+                    return .response(whole, contentType: contentType)
+                }
                 return .response(payload, contentType: contentType)
             case .functionError(requestID, let errorType, let payload):
                 let bytes = Array(payload.readableBytesView)

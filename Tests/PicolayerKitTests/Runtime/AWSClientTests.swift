@@ -220,4 +220,50 @@ struct AWSClientTests {
         #expect(Set(responses.compactMap { $0.headers["x-amzn-requestid"] }).count == 12)
         #expect(Set(try responses.map { try jsonObject($0.body)["pid"] as? Int }).count <= 2)
     }
+
+    @Test("a streamed response reaches boto3's invoke_with_response_stream part by part, before it is complete")
+    func streamingPassThrough() async throws {
+        let python = try await pythonExecutable()
+        let function = try TemporaryFunction()
+        defer { function.cleanUp() }
+        // The runtime sends "one", then waits until the client has received it before sending "two": if the
+        // emulator held the stream back, the test would end in a timeout instead.
+        let go = function.root.appendingPathComponent("go").path
+        try function.writeExecutable(
+            shellPrelude + """
+                next
+                { printf one; while [ ! -e \(go) ]; do sleep 0.05; done; printf two; } |
+                    curl -sS -o /dev/null -X POST -T - -H 'Lambda-Runtime-Function-Response-Mode: streaming' \\
+                    -H 'Content-Type: text/plain' "$api/invocation/$id/response"
+                sleep 120
+                """)
+        let pool = LocalLambdaPool(
+            configuration: function.configuration(timeout: .seconds(20)), concurrency: 1, hooks: fixedHooks())
+        let server = try await InvokeAPIServer.start(pool: pool)
+        let script = """
+            import json, sys
+            import boto3
+            from botocore.config import Config
+            client = boto3.client(
+                "lambda", endpoint_url=sys.argv[1], region_name="eu-west-3", aws_access_key_id="test",
+                aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}))
+            r = client.invoke_with_response_stream(FunctionName="test-fn", Payload=b"{}")
+            parts, complete = [], None
+            for event in r["EventStream"]:
+                if "PayloadChunk" in event:
+                    parts.append(event["PayloadChunk"]["Payload"].decode())
+                    open(sys.argv[2], "w").close()
+                if "InvokeComplete" in event:
+                    complete = event["InvokeComplete"]
+            print(json.dumps({"parts": parts, "type": r["ResponseStreamContentType"], "complete": complete}))
+            """
+        let result = try await run(python, ["-c", script, "http://127.0.0.1:\(server.port)", go])
+        await server.close()
+        await pool.shutdown()
+        try #require(result.status == 0, "boto3 failed: \(String(decoding: result.stderr, as: UTF8.self))")
+        let out = try jsonObject(String(decoding: result.stdout, as: UTF8.self))
+        #expect(out["parts"] as? [String] == ["one", "two"])
+        #expect(out["type"] as? String == "text/plain")
+        #expect((out["complete"] as? [String: Any])?["ErrorCode"] == nil)
+    }
 }
