@@ -36,6 +36,7 @@ public enum EmulatorError: Error, LocalizedError, Equatable {
         case .invalidEnvironmentLine(let file, let line, let text):
             return "\(file):\(line): `\(text)` is not KEY=VALUE. Fix the line or remove it."
         case .unreadableFile(let path, let reason):
+            let reason = reason.hasSuffix(".") ? String(reason.dropLast()) : reason
             return "Could not read \(path): \(reason). Check the path."
         case .shutDown:
             return "The emulator was shut down before the invocation finished."

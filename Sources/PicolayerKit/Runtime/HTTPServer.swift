@@ -60,12 +60,14 @@ extension ChannelHandlerContext {
         if let body, body.readableBytes > 0 {
             write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
         }
+        guard !keepAlive else {
+            writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+            return
+        }
         let done = eventLoop.makePromise(of: Void.self)
         writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: done)
-        if !keepAlive {
-            let channel = self.channel
-            done.futureResult.whenComplete { _ in channel.close(promise: nil) }
-        }
+        let channel = self.channel
+        done.futureResult.whenComplete { _ in channel.close(promise: nil) }
     }
 
     func errorBody(type: String, message: String) -> ByteBuffer {

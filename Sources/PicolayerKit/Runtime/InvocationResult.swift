@@ -50,3 +50,11 @@ public struct InvocationResult: Sendable {
         return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 }
+
+/// A part of a streamed response, on its way from the runtime to the caller.
+public struct ResponseChunk: Sendable {
+    public var requestID: String
+    public var bytes: [UInt8]
+    /// The runtime's `Content-Type` for the stream.
+    public var contentType: String?
+}

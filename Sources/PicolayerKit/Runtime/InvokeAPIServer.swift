@@ -8,6 +8,7 @@ import NIOHTTP1
 /// | method | path                                                | answer                                  |
 /// |--------|-----------------------------------------------------|-----------------------------------------|
 /// | POST   | /2015-03-31/functions/{name or "function"}/invocations | 200 RequestResponse, 202 Event, 204 DryRun |
+/// | POST   | /2021-11-15/functions/{name}/response-streaming-invocations | 200 event stream (buffered), 204 DryRun |
 /// | any    | anything else                                       | 404 ResourceNotFoundException          |
 ///
 /// Function errors are 200 with `X-Amz-Function-Error: Unhandled`, as on Lambda.
@@ -83,11 +84,10 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 status: status, headers: [(InvokeAPI.Header.errorType, type)], body: body, keepAlive: keepAlive)
         }
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-        guard head.method == .POST, path.hasPrefix(InvokeAPI.pathPrefix), path.hasSuffix(InvokeAPI.pathSuffix) else {
+        guard head.method == .POST, let (name, streaming) = Self.route(path) else {
             fail(.notFound, "UnknownOperationException", "No such operation: \(head.method.rawValue) \(path)")
             return
         }
-        let name = String(path.dropFirst(InvokeAPI.pathPrefix.count).dropLast(InvokeAPI.pathSuffix.count))
         let decodedName = name.removingPercentEncoding ?? name
         guard functionNames.contains(decodedName) else {
             fail(.notFound, "ResourceNotFoundException", "Function not found: \(decodedName)")
@@ -131,6 +131,58 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
             context.writeHTTPResponse(status: .accepted, body: nil, keepAlive: keepAlive)
+        case "RequestResponse" where streaming:
+            // Parts of a streamed response go out as PayloadChunk events as they arrive; the head goes with the
+            // first. Chunks and the final result all run on this channel's loop, in order.
+            let loop = context.eventLoop
+            let boundContext = NIOLoopBound(context, eventLoop: loop)
+            let headSent = NIOLoopBoundBox(false, eventLoop: loop)
+            let promise = loop.makePromise(of: InvocationResult.self)
+            promise.completeWithTask {
+                try await pool.invoke(event, clientContext: clientContextText, traceID: traceID) { chunk in
+                    loop.execute {
+                        let context = boundContext.value
+                        if !headSent.value {
+                            headSent.value = true
+                            context.write(NIOAny(HTTPServerResponsePart.head(Self.streamHead(chunk))), promise: nil)
+                        }
+                        let message = EventStreamMessage.event(
+                            type: "PayloadChunk", contentType: "application/octet-stream", payload: chunk.bytes)
+                        context.writeAndFlush(
+                            NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: message)))), promise: nil)
+                    }
+                }
+            }
+            promise.futureResult.assumeIsolated().whenComplete { result in
+                guard headSent.value else {
+                    switch result {
+                    case .success(let result):
+                        context.writeHTTPResponse(
+                            status: .ok, headers: Self.headers(for: result, tail: false),
+                            body: context.channel.allocator.buffer(
+                                bytes: Self.eventStream(for: result, tail: wantsTail, withPayload: true)),
+                            contentType: result.contentType ?? "application/octet-stream", keepAlive: keepAlive)
+                    case .failure(let error):
+                        fail(.internalServerError, "ServiceException", Self.describe(error))
+                    }
+                    return
+                }
+                let complete: [UInt8]
+                switch result {
+                case .success(let result):
+                    complete = Self.eventStream(for: result, tail: wantsTail, withPayload: false)
+                case .failure(let error):
+                    complete = EventStreamMessage.event(
+                        type: "InvokeComplete", contentType: "application/json",
+                        payload: Array(
+                            ("{\"ErrorCode\":\"ServiceException\",\"ErrorDetails\":"
+                                + LambdaJSON.quote(Self.describe(error)) + "}").utf8))
+                }
+                context.write(
+                    NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: complete)))), promise: nil)
+                context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+                if !keepAlive { context.close(promise: nil) }
+            }
         case "RequestResponse":
             let promise = context.eventLoop.makePromise(of: InvocationResult.self)
             promise.completeWithTask {
@@ -144,8 +196,7 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                         body: context.channel.allocator.buffer(bytes: result.payload),
                         contentType: result.contentType ?? "application/json", keepAlive: keepAlive)
                 case .failure(let error):
-                    let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
-                    fail(.internalServerError, "ServiceException", message)
+                    fail(.internalServerError, "ServiceException", Self.describe(error))
                 }
             }
         default:
@@ -153,6 +204,54 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 .badRequest, "InvalidParameterValueException",
                 "Invocation type \(invocationType) is not one of RequestResponse, Event, DryRun.")
         }
+    }
+
+    /// `(function name, response streaming?)` for the two invoke paths, nil for anything else.
+    private static func route(_ path: String) -> (String, Bool)? {
+        for (prefix, suffix, streaming) in [
+            (InvokeAPI.pathPrefix, InvokeAPI.pathSuffix, false),
+            (InvokeAPI.streamingPathPrefix, InvokeAPI.streamingPathSuffix, true),
+        ] where path.hasPrefix(prefix) && path.hasSuffix(suffix) && path.count > prefix.count + suffix.count {
+            return (String(path.dropFirst(prefix.count).dropLast(suffix.count)), streaming)
+        }
+        return nil
+    }
+
+    /// `InvokeWithResponseStream`'s body after the streamed parts: the payload as one `PayloadChunk` when it
+    /// was not streamed (`withPayload`), then `InvokeComplete` with the error, if any, and the log tail.
+    private static func eventStream(for result: InvocationResult, tail: Bool, withPayload: Bool) -> [UInt8] {
+        var body: [UInt8] = []
+        if withPayload && !result.isError && !result.payload.isEmpty {
+            body += EventStreamMessage.event(
+                type: "PayloadChunk", contentType: "application/octet-stream", payload: result.payload)
+        }
+        var fields: [String] = []
+        if let errorType = result.errorType {
+            fields.append("\"ErrorCode\":" + LambdaJSON.quote(errorType))
+            fields.append("\"ErrorDetails\":" + LambdaJSON.quote(String(decoding: result.payload, as: UTF8.self)))
+        }
+        if tail {
+            let last = Array(result.logText.utf8).suffix(InvokeAPI.logTailSize)
+            fields.append("\"LogResult\":" + LambdaJSON.quote(Data(last).base64EncodedString()))
+        }
+        body += EventStreamMessage.event(
+            type: "InvokeComplete", contentType: "application/json",
+            payload: Array(("{" + fields.joined(separator: ",") + "}").utf8))
+        return body
+    }
+
+    /// The head of a streamed answer, sent with its first part (no length: chunked).
+    private static func streamHead(_ chunk: ResponseChunk) -> HTTPResponseHead {
+        var head = HTTPResponseHead(version: .http1_1, status: .ok)
+        head.headers.add(name: "Content-Type", value: chunk.contentType ?? "application/octet-stream")
+        head.headers.add(name: InvokeAPI.Header.requestID, value: chunk.requestID)
+        head.headers.add(name: InvokeAPI.Header.executedVersion, value: "$LATEST")
+        head.headers.add(name: "Transfer-Encoding", value: "chunked")
+        return head
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        (error as? LocalizedError)?.errorDescription ?? "\(error)"
     }
 
     private static func headers(for result: InvocationResult, tail: Bool) -> [(String, String)] {

@@ -46,6 +46,8 @@ public enum RuntimeAPI {
 public enum InvokeAPI {
     static let pathPrefix = "/2015-03-31/functions/"
     static let pathSuffix = "/invocations"
+    static let streamingPathPrefix = "/2021-11-15/functions/"
+    static let streamingPathSuffix = "/response-streaming-invocations"
     /// The function name RIE answers to; `serve` accepts it besides the configured name.
     public static let rieFunctionName = "function"
     /// The log tail returned with `X-Amz-Log-Type: Tail` is at most this many bytes.

@@ -85,11 +85,14 @@ public actor LocalLambda {
     ///   - clientContext: decoded client context JSON, sent as `Lambda-Runtime-Client-Context`.
     ///   - cognitoIdentity: sent as `Lambda-Runtime-Cognito-Identity`.
     ///   - traceID: the caller's `X-Amzn-Trace-Id`, sent as `Lambda-Runtime-Trace-Id`; else a fresh one.
+    ///   - onChunk: receives the parts of a streamed response as the runtime sends them (the result's payload
+    ///     holds them all as well).
     public func invoke(
         _ event: [UInt8],
         clientContext: String? = nil,
         cognitoIdentity: String? = nil,
-        traceID: String? = nil
+        traceID: String? = nil,
+        onChunk: (@Sendable (ResponseChunk) -> Void)? = nil
     ) async throws(EmulatorError) -> InvocationResult {
         guard event.count <= RuntimeAPI.maxPayloadSize else { throw .eventTooLarge(size: event.count) }
         // The actor is reentrant at every await; one environment runs one invocation at a time.
@@ -123,17 +126,20 @@ public actor LocalLambda {
                 deadlineMilliseconds: Int64((deadline.timeIntervalSince1970 * 1000).rounded(.down)),
                 functionARN: configuration.functionARN, traceID: traceID ?? hooks.traceID(requestID),
                 clientContext: clientContext, cognitoIdentity: cognitoIdentity))
-        let outcome = await awaitAnswer(requestID: requestID, timeout: configuration.timeout)
+        let outcome = await awaitAnswer(requestID: requestID, timeout: configuration.timeout, onChunk: onChunk)
         let result = finish(outcome, requestID: requestID, duration: clock.now - started, initDuration: initDuration)
         output?(Array((result.endLine + "\n" + result.reportLine + "\n").utf8))
         return result
     }
 
-    /// Kills the runtime and closes the Runtime API server. Later invocations throw ``EmulatorError/shutDown``.
+    /// Kills the runtime (and waits until it has ended) and closes the Runtime API server. Later invocations
+    /// throw ``EmulatorError/shutDown``.
     public func shutdown() async {
         isShutDown = true
         watchdog.stop()
-        dropRuntime(kill: true)
+        let stopping = process
+        dropRuntime()
+        await stopping?.waitForExit()
         state.reset(generation: generation + 1)
         await server?.close()
         server = nil
@@ -192,13 +198,13 @@ public actor LocalLambda {
             case .ready(generation):
                 return nil
             case .initError(generation, let errorType, let payload):
-                dropRuntime(kill: true)
+                dropRuntime()
                 return .failure(errorType: errorType, payload: Array(payload.readableBytesView))
             case .exited(generation, let status):
-                dropRuntime(kill: false)
+                dropRuntime()
                 return exitFailure(requestID: requestID, status: status)
             case .timedOut(token):
-                dropRuntime(kill: true)
+                dropRuntime()
                 return timeoutFailure(requestID: requestID, after: configuration.initTimeout)
             default:
                 continue
@@ -206,12 +212,25 @@ public actor LocalLambda {
         }
     }
 
-    private func awaitAnswer(requestID: String, timeout: Duration) async -> Outcome {
+    private func awaitAnswer(
+        requestID: String, timeout: Duration, onChunk: (@Sendable (ResponseChunk) -> Void)?
+    ) async -> Outcome {
         let token = startTimer(timeout)
         defer { stopTimer() }
+        var streamed: ByteBuffer?
         while true {
             switch await state.nextSignal() {
-            case .response(requestID, let payload, let contentType):
+            case .responseChunk(requestID, var chunk, let contentType):
+                onChunk?(
+                    ResponseChunk(requestID: requestID, bytes: Array(chunk.readableBytesView), contentType: contentType)
+                )
+                if streamed == nil { streamed = ByteBuffer() }
+                streamed?.writeBuffer(&chunk)
+            case .response(requestID, var payload, let contentType):
+                if var whole = streamed {
+                    whole.writeBuffer(&payload)
+                    return .response(whole, contentType: contentType)
+                }
                 return .response(payload, contentType: contentType)
             case .functionError(requestID, let errorType, let payload):
                 let bytes = Array(payload.readableBytesView)
@@ -226,11 +245,11 @@ public actor LocalLambda {
                     payload: Array(
                         LambdaJSON.error(type: RuntimeAPI.PlatformError.responseTooLarge, message: message).utf8))
             case .exited(generation, let status):
-                dropRuntime(kill: false)
+                dropRuntime()
                 state.abandon(requestID: requestID)
                 return exitFailure(requestID: requestID, status: status)
             case .timedOut(token):
-                dropRuntime(kill: true)
+                dropRuntime()
                 state.abandon(requestID: requestID)
                 return timeoutFailure(requestID: requestID, after: timeout)
             default:
@@ -276,10 +295,10 @@ public actor LocalLambda {
         return process?.peakMemoryKilobytes() ?? 0
     }
 
-    /// Forgets the current process (killing it first if asked), keeping its last output for the result.
-    private func dropRuntime(kill: Bool) {
+    /// Kills and forgets the current process and its group, keeping its last output for the result.
+    private func dropRuntime() {
         if let peak = process?.peakMemoryKilobytes() { peakMemoryMB = max(peakMemoryMB, (peak + 1023) / 1024) }
-        if kill { process?.kill() }
+        process?.kill()
         lastOutput += process?.output.take() ?? []
         process = nil
     }

@@ -20,17 +20,18 @@ public actor LocalLambdaPool {
         idle = all
     }
 
-    /// Runs one invocation on the next free instance; see ``LocalLambda/invoke(_:clientContext:cognitoIdentity:traceID:)``.
+    /// Runs one invocation on the next free instance; see ``LocalLambda/invoke(_:clientContext:cognitoIdentity:traceID:onChunk:)``.
     public func invoke(
         _ event: [UInt8],
         clientContext: String? = nil,
         cognitoIdentity: String? = nil,
-        traceID: String? = nil
+        traceID: String? = nil,
+        onChunk: (@Sendable (ResponseChunk) -> Void)? = nil
     ) async throws(EmulatorError) -> InvocationResult {
         guard let lambda = await acquire() else { throw .shutDown }
         defer { release(lambda) }
         return try await lambda.invoke(
-            event, clientContext: clientContext, cognitoIdentity: cognitoIdentity, traceID: traceID)
+            event, clientContext: clientContext, cognitoIdentity: cognitoIdentity, traceID: traceID, onChunk: onChunk)
     }
 
     /// Stops every runtime; waiting invocations throw ``EmulatorError/shutDown``.

@@ -41,6 +41,9 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let state: RuntimeAPIState
     private var head: HTTPRequestHead?
+    /// The request id of the streamed response being received, and how many bytes came so far.
+    private var streamingID: String?
+    private var streamed = 0
     private var body: ByteBuffer?
     private var limit = RuntimeAPI.maxPayloadSize
     private var overLimit = false
@@ -64,12 +67,32 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             body = nil
             overLimit = false
             limit = Self.isStreaming(head) ? Self.maxStreamedSize : RuntimeAPI.maxPayloadSize
+            streamed = 0
+            streamingID = nil
+            if Self.isStreaming(head), head.method == .POST, case .response(let id) = Self.route(head.uri),
+                state.isInFlight(id)
+            {
+                // A streamed response goes on to the caller chunk by chunk, as it arrives.
+                streamingID = id
+            }
             if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 context.writeAndFlush(
                     wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
         case .body(var chunk):
             guard !overLimit else { return }
+            if let streamingID {
+                streamed += chunk.readableBytes
+                if streamed > limit {
+                    overLimit = true
+                } else {
+                    state.post(
+                        .responseChunk(
+                            requestID: streamingID, chunk: chunk, contentType: head?.headers.first(name: "content-type")
+                        ))
+                }
+                return
+            }
             if (body?.readableBytes ?? 0) + chunk.readableBytes > limit {
                 overLimit = true
                 body = nil

@@ -18,6 +18,8 @@ enum RuntimeSignal: Sendable {
     /// The runtime of this generation asked for its first event: initialisation is over.
     case ready(generation: Int)
     case response(requestID: String, payload: ByteBuffer, contentType: String?)
+    /// Part of a streamed response, passed on before the response is complete.
+    case responseChunk(requestID: String, chunk: ByteBuffer, contentType: String?)
     case functionError(requestID: String, errorType: String, payload: ByteBuffer)
     case responseTooLarge(requestID: String)
     case initError(generation: Int, errorType: String, payload: ByteBuffer)
@@ -175,6 +177,11 @@ final class RuntimeAPIState: Sendable {
         }
         if answer == .accepted || answer == .payloadTooLarge { post(signal) }
         return answer
+    }
+
+    /// Whether `requestID` was handed to the runtime and not answered yet.
+    func isInFlight(_ requestID: String) -> Bool {
+        inner.withLock { $0.inFlight == requestID }
     }
 
     /// `POST /init/error`: accepted only while the runtime has not asked for an event yet.

@@ -61,6 +61,7 @@ final class RuntimeProcess: Sendable {
     private let exited = Mutex(false)
     /// `ru_maxrss` (kB) from `wait4`, once the process has ended.
     private let finalPeak = Mutex(0)
+    private let exitWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
 
     private init(pid: pid_t, output: RuntimeOutput) {
         self.pid = pid
@@ -156,15 +157,33 @@ final class RuntimeProcess: Sendable {
             process.finalPeak.withLock { $0 = Int(usage.ru_maxrss) }
             process.exited.withLock { $0 = true }
             onExit(ExitStatus(waitStatus: status))
+            for waiter in process.exitWaiters.withLock({ waiters in
+                defer { waiters.removeAll() }; return waiters
+            }) {
+                waiter.resume()
+            }
         }
         return process
     }
 
     var hasExited: Bool { exited.withLock { $0 } }
 
-    /// Kills the whole process group at once, as Lambda does on a timeout.
+    /// Returns once the process has ended and been reaped.
+    func waitForExit() async {
+        await withCheckedContinuation { continuation in
+            // The exit flag is set before the waiters are taken, so checking it under the same lock is enough.
+            let done = exitWaiters.withLock { waiters -> Bool in
+                if hasExited { return true }
+                waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// Kills the whole process group at once, as Lambda does on a timeout. Also after the bootstrap itself has
+    /// ended: children it left behind in its group go with the execution environment.
     func kill() {
-        guard !hasExited else { return }
         _ = Glibc.kill(-pid, SIGKILL)
     }
 

@@ -9,12 +9,15 @@ final class Watchdog: Sendable {
         /// When the sleeping task wakes next; arming an earlier deadline restarts it.
         var wakeAt: ContinuousClock.Instant?
         var task: Task<Void, Never>?
+        /// Which task is the current one; a replaced task that is still finishing must not touch the state.
+        var taskID = 0
         var nextToken = 0
     }
 
     /// While nothing is armed the task looks again this often; an arm that comes meanwhile is seen then, which
     /// is early enough as long as every deadline is further away than this (Lambda's smallest timeout is 1 s).
     private static let idleInterval: Duration = .milliseconds(250)
+    private static let idleRoundsBeforeExit = 8
     private let inner = Mutex(Inner())
     private let fire: @Sendable (Int) -> Void
 
@@ -34,7 +37,9 @@ final class Watchdog: Sendable {
             }
             let old = state.task
             state.wakeAt = deadline
-            state.task = Task { [weak self] in await self?.watch() }
+            state.taskID += 1
+            let id = state.taskID
+            state.task = Task { [weak self] in await self?.watch(id: id) }
             return (state.nextToken, old)
         }
         restart?.cancel()
@@ -54,20 +59,29 @@ final class Watchdog: Sendable {
         task?.cancel()
     }
 
-    private func watch() async {
+    private func watch(id: Int) async {
+        var idleRounds = 0
         while !Task.isCancelled {
             let now = ContinuousClock.now
-            let (fired, wakeAt) = inner.withLock { state -> (Int?, ContinuousClock.Instant) in
+            let (fired, wakeAt) = inner.withLock { state -> (Int?, ContinuousClock.Instant?) in
+                guard state.taskID == id else { return (nil, nil) }
                 if let armed = state.armed, armed.deadline <= now {
                     state.armed = nil
                     state.wakeAt = now + Self.idleInterval
-                    return (armed.token, now + Self.idleInterval)
+                    return (armed.token, state.wakeAt)
                 }
-                let wakeAt = state.armed?.deadline ?? now + Self.idleInterval
-                state.wakeAt = wakeAt
-                return (nil, wakeAt)
+                idleRounds = state.armed == nil ? idleRounds + 1 : 0
+                if idleRounds > Self.idleRoundsBeforeExit {
+                    // Idle for a while: end, so an idle instance costs nothing; the next arm starts a new task.
+                    state.task = nil
+                    state.wakeAt = nil
+                    return (nil, nil)
+                }
+                state.wakeAt = state.armed?.deadline ?? now + Self.idleInterval
+                return (nil, state.wakeAt)
             }
             if let fired { fire(fired) }
+            guard let wakeAt else { return }
             try? await Task.sleep(until: wakeAt, clock: .continuous)
         }
     }

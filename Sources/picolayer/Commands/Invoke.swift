@@ -31,10 +31,10 @@ extension Picolayer {
         func run() async throws {
             let configuration = try function.configuration()
             let payloads = try readEvents()
-            if let benchmarkCount {
+            if let benchmarkCount, let event = payloads.first {
                 // `make bench`: no log echo, figures on stdout.
                 let figures = try await LocalLambda.with(configuration) { lambda in
-                    try await EmulatorBenchmark.run(lambda, event: payloads[0], count: benchmarkCount)
+                    try await EmulatorBenchmark.run(lambda, event: event, count: benchmarkCount)
                 }
                 print(figures.summary)
                 return

@@ -43,6 +43,30 @@ struct EmulatorCommandTests {
         #expect(lines[4].contains("\tInit Duration: "))
     }
 
+    @Test("invoke runs awslambdaric's Python handler: response on stdout, exit 1 and error JSON on an exception")
+    func invokePython() async throws {
+        let function = try await AWSClientTests.pythonFunction()
+        defer { function.cleanUp() }
+        try function.write("{\"x\":7}\n{\"fail\":true}\n", named: "events.jsonl")
+        let result = try await run(
+            try Self.binary(),
+            [
+                "invoke", "--handler", "handler.fn", "--task-root", function.taskRoot, "--function-name", "py",
+                "--events", function.taskRoot + "/events.jsonl",
+            ])
+        let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
+        try #require(lines.count == 2)
+        let ok = try jsonObject(lines[0])
+        #expect((ok["event"] as? [String: Int]) == ["x": 7])
+        #expect(ok["arn"] as? String == "arn:aws:lambda:us-east-1:123456789012:function:py")
+        #expect(try jsonObject(lines[1])["errorType"] as? String == "ValueError")
+        #expect(result.status == 1)
+        let stderr = String(decoding: result.stderr, as: UTF8.self)
+        #expect(stderr.contains("module loaded"))
+        #expect(stderr.contains("[ERROR] ValueError: asked to fail"))
+        #expect(stderr.components(separatedBy: "REPORT RequestId: ").count == 3)
+    }
+
     @Test("invoke --events runs every line on one warm runtime and prints one response a line")
     func invokeMany() async throws {
         let function = try TemporaryFunction()
@@ -119,6 +143,43 @@ struct EmulatorCommandTests {
         #expect(exit == 0)
         #expect(rest.contains("SIGINT: stopping the runtimes and the server"))
         // The runtime was killed: gone, or at most a zombie waiting for init to reap it.
+        let status = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        #expect(status == nil || status?.split(separator: " ")[2] == "Z")
+    }
+
+    @Test("invoke stops a hanging runtime on Ctrl-C and exits 130")
+    func invokeInterrupt() async throws {
+        let function = try TemporaryFunction()
+        defer { function.cleanUp() }
+        try function.writeExecutable(shellPrelude + "next\necho \"hanging $$\"\nexec sleep 120\n")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.binary())
+        process.arguments = ["invoke", "--handler", "h.f", "--task-root", function.taskRoot, "--timeout", "100"]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait until the runtime holds the event.
+        let seen = await Task.detached { () -> String in
+            var text = ""
+            while !text.contains("hanging") {
+                let chunk = stderr.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return text
+        }.value
+        let pidText = try #require(
+            seen.split(separator: "\n").first { $0.hasPrefix("hanging ") }?.split(separator: " ").last)
+        let pid = try #require(Int(pidText))
+        process.interrupt()
+        let exit = await Task.detached { () -> Int32 in
+            process.waitUntilExit()
+            return process.terminationStatus
+        }.value
+        let rest = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(exit == 130)
+        #expect(rest.contains("picolayer invoke: SIGINT: stopped the runtime"))
         let status = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
         #expect(status == nil || status?.split(separator: " ")[2] == "Z")
     }

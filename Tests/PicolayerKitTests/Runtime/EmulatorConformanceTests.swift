@@ -27,7 +27,7 @@ struct EmulatorConformanceTests {
         """
 
     /// A function folder whose bootstrap runs awslambdaric with `handler.fn`.
-    private static func pythonFunction() async throws -> TemporaryFunction {
+    static func pythonFunction() async throws -> TemporaryFunction {
         let python = try await pythonExecutable()
         let check = try await run(python, ["-c", "import awslambdaric"])
         try #require(check.status == 0, "awslambdaric is needed: scripts/install-test-deps.sh installs it")
@@ -81,7 +81,7 @@ struct EmulatorConformanceTests {
         }
     }
 
-    @Test("boto3 invoke against serve: payload, FunctionError, LogResult, ClientContext, Event, DryRun, 404")
+    @Test("boto3 against serve: payload, FunctionError, LogResult, ClientContext, Event, DryRun, 404, streaming")
     func boto3() async throws {
         let python = try await pythonExecutable()
         let check = try await run(python, ["-c", "import boto3"])
@@ -115,6 +115,13 @@ struct EmulatorConformanceTests {
                 out["missing"] = "no error"
             except client.exceptions.ResourceNotFoundException as error:
                 out["missing"] = error.response["Error"]["Code"]
+            r = client.invoke_with_response_stream(FunctionName="test-fn", Payload=b'{"x":5}', LogType="Tail")
+            events = list(r["EventStream"])
+            out["stream"] = {"status": r["StatusCode"],
+                "chunks": b"".join(e["PayloadChunk"]["Payload"] for e in events if "PayloadChunk" in e).decode(),
+                "complete": [e["InvokeComplete"] for e in events if "InvokeComplete" in e]}
+            r = client.invoke_with_response_stream(FunctionName="test-fn", Payload=b'{"fail":true}')
+            out["streamFail"] = [e["InvokeComplete"] for e in r["EventStream"] if "InvokeComplete" in e]
             print(json.dumps(out))
             """
         let result = try await run(python, ["-c", script, "http://127.0.0.1:\(server.port)"])
@@ -139,6 +146,18 @@ struct EmulatorConformanceTests {
         #expect(fail["status"] as? Int == 200)
         #expect(fail["error"] as? String == "Unhandled")
         #expect((fail["payload"] as? [String: Any])?["errorType"] as? String == "ValueError")
+
+        let stream = try #require(out["stream"] as? [String: Any])
+        #expect(stream["status"] as? Int == 200)
+        #expect((try jsonObject(try #require(stream["chunks"] as? String))["event"] as? [String: Int]) == ["x": 5])
+        let complete = try #require((stream["complete"] as? [[String: Any]])?.first)
+        #expect(complete["ErrorCode"] == nil)
+        let streamLog = String(
+            decoding: Data(base64Encoded: try #require(complete["LogResult"] as? String)) ?? Data(), as: UTF8.self)
+        #expect(streamLog.contains(#"got {"x": 5}"#))
+        let streamFail = try #require((out["streamFail"] as? [[String: Any]])?.first)
+        #expect(streamFail["ErrorCode"] as? String == "ValueError")
+        #expect((streamFail["ErrorDetails"] as? String)?.contains("asked to fail") == true)
 
         #expect(out["event"] as? Int == 202)
         #expect(out["dry"] as? Int == 204)
@@ -200,5 +219,51 @@ struct EmulatorConformanceTests {
         #expect(numbers.sorted() == Array(0..<12))
         #expect(Set(responses.compactMap { $0.headers["x-amzn-requestid"] }).count == 12)
         #expect(Set(try responses.map { try jsonObject($0.body)["pid"] as? Int }).count <= 2)
+    }
+
+    @Test("a streamed response reaches boto3's invoke_with_response_stream part by part, before it is complete")
+    func streamingPassThrough() async throws {
+        let python = try await pythonExecutable()
+        let function = try TemporaryFunction()
+        defer { function.cleanUp() }
+        // The runtime sends "one", then waits until the client has received it before sending "two": if the
+        // emulator held the stream back, the test would end in a timeout instead.
+        let go = function.root.appendingPathComponent("go").path
+        try function.writeExecutable(
+            shellPrelude + """
+                next
+                { printf one; while [ ! -e \(go) ]; do sleep 0.05; done; printf two; } |
+                    curl -sS -o /dev/null -X POST -T - -H 'Lambda-Runtime-Function-Response-Mode: streaming' \\
+                    -H 'Content-Type: text/plain' "$api/invocation/$id/response"
+                sleep 120
+                """)
+        let pool = LocalLambdaPool(
+            configuration: function.configuration(timeout: .seconds(20)), concurrency: 1, hooks: fixedHooks())
+        let server = try await InvokeAPIServer.start(pool: pool)
+        let script = """
+            import json, sys
+            import boto3
+            from botocore.config import Config
+            client = boto3.client(
+                "lambda", endpoint_url=sys.argv[1], region_name="eu-west-3", aws_access_key_id="test",
+                aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}))
+            r = client.invoke_with_response_stream(FunctionName="test-fn", Payload=b"{}")
+            parts, complete = [], None
+            for event in r["EventStream"]:
+                if "PayloadChunk" in event:
+                    parts.append(event["PayloadChunk"]["Payload"].decode())
+                    open(sys.argv[2], "w").close()
+                if "InvokeComplete" in event:
+                    complete = event["InvokeComplete"]
+            print(json.dumps({"parts": parts, "type": r["ResponseStreamContentType"], "complete": complete}))
+            """
+        let result = try await run(python, ["-c", script, "http://127.0.0.1:\(server.port)", go])
+        await server.close()
+        await pool.shutdown()
+        try #require(result.status == 0, "boto3 failed: \(String(decoding: result.stderr, as: UTF8.self))")
+        let out = try jsonObject(String(decoding: result.stdout, as: UTF8.self))
+        #expect(out["parts"] as? [String] == ["one", "two"])
+        #expect(out["type"] as? String == "text/plain")
+        #expect((out["complete"] as? [String: Any])?["ErrorCode"] == nil)
     }
 }

@@ -110,6 +110,22 @@ struct LocalLambdaTests {
         }
     }
 
+    @Test("the runtime inherits no open files of the emulator: only stdin, stdout and stderr")
+    func descriptors() async throws {
+        // `ls` lists its own descriptors: 0-2 from the emulator, 3 the directory it reads; any more were leaked.
+        let runtime =
+            shellPrelude + """
+                fds=$(ls /proc/self/fd | sort -n | tr '\\n' ' ')
+                next
+                printf '"%s"' "$fds" | curl -sS -o /dev/null -X POST --data-binary @- "$api/invocation/$id/response"
+                sleep 120
+                """
+        try await withFunction(runtime) { lambda, _ in
+            let result = try await lambda.invoke(Array("{}".utf8))
+            #expect(result.text == #""0 1 2 3 ""#)
+        }
+    }
+
     @Test("PATH is Lambda's with the layer's bin/ last")
     func path() throws {
         let configuration = FunctionConfiguration(handler: "h", taskRoot: "/t", layerDirectory: "/l")

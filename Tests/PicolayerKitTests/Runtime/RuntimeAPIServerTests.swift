@@ -243,12 +243,23 @@ struct RuntimeAPIServerTests {
                 ], input: Data("data: one\n\ndata: two\n\n".utf8))
             #expect(response.status == 202)
             _ = await state.nextSignal()  // ready
-            guard case .response("req-1", let payload, let contentType) = await state.nextSignal() else {
-                Issue.record("the streamed response did not reach the invoking side")
-                return
+            // The parts arrive as they come, then the end of the response.
+            var streamed = ""
+            while true {
+                let signal = await state.nextSignal()
+                if case .responseChunk("req-1", let chunk, let contentType) = signal {
+                    streamed += String(buffer: chunk)
+                    #expect(contentType == "text/event-stream")
+                    continue
+                }
+                guard case .response("req-1", let rest, _) = signal else {
+                    Issue.record("the streamed response did not end")
+                    return
+                }
+                #expect(rest.readableBytes == 0)
+                break
             }
-            #expect(String(buffer: payload) == "data: one\n\ndata: two\n\n")
-            #expect(contentType == "text/event-stream")
+            #expect(streamed == "data: one\n\ndata: two\n\n")
 
             // Trailers: curl cannot send them, so a few lines of Python speak raw HTTP/1.1.
             state.enqueue(Self.invocation("req-2", "{}"))
@@ -270,6 +281,11 @@ struct RuntimeAPIServerTests {
                 of: "/2018-06-01", with: "")
             let result = try await run(try await pythonExecutable(), ["-c", script, address, errorBody])
             #expect(String(decoding: result.stdout, as: UTF8.self).hasPrefix("HTTP/1.1 202"))
+            guard case .responseChunk("req-2", let part, _) = await state.nextSignal() else {
+                Issue.record("the streamed part did not reach the invoking side")
+                return
+            }
+            #expect(String(buffer: part) == "part1")
             guard case .functionError("req-2", let type, let payload) = await state.nextSignal() else {
                 Issue.record("the trailer error did not reach the invoking side")
                 return
