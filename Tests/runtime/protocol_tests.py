@@ -52,6 +52,8 @@ def check_error_post(rec):
     body = json.loads(rec["body"])
     etype = rec["headers"].get("Lambda-Runtime-Function-Error-Type")
     check(etype is not None, "no Lambda-Runtime-Function-Error-Type header")
+    check(rec["headers"].get("Content-Type") == "application/vnd.aws.lambda.error+json",
+          "error Content-Type %r" % rec["headers"].get("Content-Type"))
     check(TYPE_RE.match(etype), "error type %r does not match (Runtime|Function).Reason" % etype)
     check(body.get("errorType") == etype, "errorType %r differs from header %r" % (body.get("errorType"), etype))
     check(isinstance(body.get("errorMessage"), str) and body["errorMessage"], "no errorMessage")
