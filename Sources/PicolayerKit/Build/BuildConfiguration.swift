@@ -8,7 +8,8 @@ public enum Engine: String, Sendable, CaseIterable {
 
     /// docker when it is on PATH, else podman, else nil.
     public static func detect(environment: [String: String]) -> Engine? {
-        for engine in [Engine.docker, .podman] where ProcessRunner.locate(engine.rawValue, environment: environment) != nil {
+        for engine in [Engine.docker, .podman]
+        where ProcessRunner.locate(engine.rawValue, environment: environment) != nil {
             return engine
         }
         return nil

@@ -9,11 +9,14 @@ struct BuildCommandTests {
     static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         .appendingPathComponent("picolayer")
 
-    func picolayer(_ arguments: [String], environment: [String: String] = testEnvironment) async throws -> ProcessResult {
+    func picolayer(_ arguments: [String], environment: [String: String] = testEnvironment) async throws -> ProcessResult
+    {
         try await ProcessRunner(environment: environment).run(Self.binary.path, arguments)
     }
 
-    @Test("verify exits non-zero on a bad layer and lists the finding with its fix", .enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
+    @Test(
+        "verify exits non-zero on a bad layer and lists the finding with its fix",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
     func verifyExitStatus() async throws {
         try await withTemporaryDirectory { root in
             let layer = try VerifyTests().makeLayer(in: root, mode: 0o600)
@@ -30,11 +33,16 @@ struct BuildCommandTests {
         }
     }
 
-    @Test("build with a missing engine exits non-zero and says what to do", .enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
+    @Test(
+        "build with a missing engine exits non-zero and says what to do",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: binary.path)))
     func missingEngine() async throws {
         try await withTemporaryDirectory { root in
             let result = try await picolayer(
-                ["build", "--engine", "docker", "--project", root.path, "--templates", try Fixtures.templates(in: root).path],
+                [
+                    "build", "--engine", "docker", "--project", root.path, "--templates",
+                    try Fixtures.templates(in: root).path,
+                ],
                 environment: ["PATH": root.path, "HOME": root.path])
             #expect(result.exitStatus != 0)
             #expect(result.standardErrorText.contains("container engine docker was not found on PATH"))

@@ -53,8 +53,9 @@ struct HostBuildTests {
             for absent in ["picoLisp/src", "picoLisp/test", "picoLisp/img", "picoLisp/json/test", "lib"] {
                 #expect(!fileManager.fileExists(atPath: layer.appendingPathComponent(absent).path), "\(absent) present")
             }
-            let mode = try fileManager.attributesOfItem(atPath: layer.appendingPathComponent("bootstrap").path)[
-                .posixPermissions] as? NSNumber
+            let mode =
+                try fileManager.attributesOfItem(atPath: layer.appendingPathComponent("bootstrap").path)[
+                    .posixPermissions] as? NSNumber
             #expect(mode?.intValue == 0o755)
 
             // The freshly built interpreter runs with the staged libraries and runtime.
@@ -97,7 +98,8 @@ struct HostBuildTests {
         func expectIntact(_ comment: Comment) throws {
             #expect(
                 (try? String(contentsOf: marker, encoding: .utf8)) == "#!/bin/sh\necho earlier layer\n", comment)
-            let entries = try FileManager.default.contentsOfDirectory(atPath: project.appendingPathComponent("build").path)
+            let entries = try FileManager.default.contentsOfDirectory(
+                atPath: project.appendingPathComponent("build").path)
             #expect(entries.filter { $0 != "layer.rejected" } == ["layer"], comment)
         }
     }
