@@ -42,7 +42,7 @@ url=http://127.0.0.1:$port
 
 build() {
     "$binary" build --engine none --project "$work/project" --cache-dir "$work/cache" --templates "$work/templates" \
-        --pil-source "$url/pil21.tgz" --json-source "$url/json.tgz" --awscurl-source "$url/awscurl.tgz" > "$work/build.log"
+        --pil-source "$url/pil21.tgz" --json-source "$url/json.tgz" --awscurl-source "$url/awscurl.tgz" > "$work/build.log" 2>&1
 }
 seconds() { # command... -> wall seconds
     local start end
@@ -81,9 +81,9 @@ orig_unzipped=$(find "$orig" -type f -printf '%s\n' | awk '{ s += $1 } END { pri
 orig_files=$(find "$orig" -type f | wc -l)
 orig_zipped=$(stat -c %s "$work/original.zip")
 
-echo "picolayer build, $(nproc) cores, PicoLisp from /usr/lib/picolisp ($(picolisp -'prinl (version T)' -bye 2>/dev/null | head -1 || echo unknown))"
-printf '%-34s %12s\n' "cold build (fetch+compile+stage+verify), s" "$cold"
-printf '%-34s %12s\n' "warm build (all cached), s" "$warm"
+echo "picolayer build, $(nproc) cores, PicoLisp from /usr/lib/picolisp (Debian picolisp $(dpkg-query -W -f='${Version}' picolisp 2>/dev/null || echo unknown)), binary $binary"
+printf '%-44s %8.2f\n' "cold build (fetch+compile+stage+verify), s" "$cold"
+printf '%-44s %8.2f\n' "warm build (all cached), s" "$warm"
 printf '\n%-26s %14s %14s\n' "layer" "picolayer" "original list"
 printf '%-26s %14s %14s\n' "files" "$ours_files" "$orig_files"
 printf '%-26s %14s %14s\n' "unzipped bytes" "$ours_unzipped" "$orig_unzipped"
