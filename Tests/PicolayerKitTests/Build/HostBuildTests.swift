@@ -165,6 +165,15 @@ struct HostBuildTests {
             await #expect(throws: BuildError.engineNotFound("docker")) { try await build(config) }
             try earlier.expectIntact("after a missing engine")
 
+            // Another architecture cannot be compiled on this machine.
+            config = base
+            config.architecture = Architecture.host == .x86_64 ? .arm64 : .x86_64
+            await #expect(
+                throws: BuildError.hostArchitectureMismatch(
+                    requested: config.architecture.rawValue, host: Architecture.host.rawValue)
+            ) { try await build(config) }
+            try earlier.expectIntact("after a foreign architecture")
+
             // Failing compile: a pil21 folder whose Makefile stops with an error.
             let broken = root.appendingPathComponent("broken-pil21")
             try FileManager.default.createDirectory(
