@@ -8,7 +8,8 @@ public enum Engine: String, Sendable, CaseIterable {
 
     /// docker when it is on PATH, else podman, else nil.
     public static func detect(environment: [String: String]) -> Engine? {
-        for engine in [Engine.docker, .podman] where ProcessRunner.locate(engine.rawValue, environment: environment) != nil {
+        for engine in [Engine.docker, .podman]
+        where ProcessRunner.locate(engine.rawValue, environment: environment) != nil {
             return engine
         }
         return nil
@@ -34,6 +35,8 @@ public struct BuildConfiguration: Sendable {
     public var engine: Engine
     public var image: String
     public var architecture: Architecture
+    /// The architecture of this machine; `--engine none` can only build for it.
+    public var hostArchitecture: Architecture = .host
     public var target: LambdaTarget
     /// Arguments put between the engine's name and `run`, e.g. `--runtime /usr/sbin/runc` for podman.
     public var engineArguments: [String]

@@ -12,6 +12,7 @@ public enum BuildError: LocalizedError, Equatable {
     case corruptArchive(source: String, reason: String)
     case engineNotFound(String)
     case noEngineAvailable
+    case hostArchitectureMismatch(requested: String, host: String)
     case buildFailed(log: String, tail: String, status: Int32)
     case missingBuildOutput(path: String)
     case missingTemplate(name: String, directory: String)
@@ -46,6 +47,9 @@ public enum BuildError: LocalizedError, Equatable {
         case .noEngineAvailable:
             return "neither docker nor podman is on PATH. Install one, or build on this machine with --engine none "
                 + "(needs clang, llvm, make, libffi and readline headers)."
+        case .hostArchitectureMismatch(let requested, let host):
+            return "--engine none compiles for this machine (\(host)), not \(requested). "
+                + "Use a container engine (--engine podman or docker) for --arch \(requested)."
         case .buildFailed(let log, let tail, let status):
             return "compiling PicoLisp failed (exit status \(status)). Last lines of the log:\n\(tail)\n"
                 + "Full log: \(log). The previous layer was left untouched."

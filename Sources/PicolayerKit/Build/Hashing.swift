@@ -72,13 +72,15 @@ enum FileTree {
             let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
             switch type {
             case .typeSymbolicLink?:
-                result.append(Entry(relativePath: relative, url: url, kind: .symlink, size: 0, permissions: permissions))
+                result.append(
+                    Entry(relativePath: relative, url: url, kind: .symlink, size: 0, permissions: permissions))
             case .typeDirectory?:
                 result.append(
                     Entry(relativePath: relative, url: url, kind: .directory, size: 0, permissions: permissions))
                 try walk(url, prefix: relative, into: &result)
             default:
-                result.append(Entry(relativePath: relative, url: url, kind: .file, size: size, permissions: permissions))
+                result.append(
+                    Entry(relativePath: relative, url: url, kind: .file, size: size, permissions: permissions))
             }
         }
     }

@@ -32,6 +32,10 @@ public struct LayerBuilder: Sendable {
         if configuration.engine != .none, runner.locate(configuration.engine.rawValue) == nil {
             throw BuildError.engineNotFound(configuration.engine.rawValue)
         }
+        if configuration.engine == .none, configuration.architecture != configuration.hostArchitecture {
+            throw BuildError.hostArchitectureMismatch(
+                requested: configuration.architecture.rawValue, host: configuration.hostArchitecture.rawValue)
+        }
 
         // Sources.
         let lockURL = configuration.projectDirectory.appendingPathComponent(Lockfile.fileName)

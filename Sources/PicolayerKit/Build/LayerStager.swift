@@ -64,7 +64,8 @@ struct LayerStager: Sendable {
                     where entry.kind == .file && !entry.relativePath.contains("/")
                         && (entry.relativePath.hasSuffix(".l") || Self.isLicence(entry.relativePath))
                     {
-                        try fileManager.copyItem(at: entry.url, to: destination.appendingPathComponent(entry.relativePath))
+                        try fileManager.copyItem(
+                            at: entry.url, to: destination.appendingPathComponent(entry.relativePath))
                     }
                 }
             }

@@ -130,7 +130,8 @@ public struct LayerVerifier: Sendable {
                 findings.append(
                     Finding(
                         check: "live", severity: .error, path: Self.bootstrapPath,
-                        message: "the layer did not answer a test event under the emulator: \(error.localizedDescription)",
+                        message:
+                            "the layer did not answer a test event under the emulator: \(error.localizedDescription)",
                         remedy: "run `picolayer invoke` on the layer to see the runtime's output."))
             }
         } else {
@@ -141,7 +142,8 @@ public struct LayerVerifier: Sendable {
                     ? "the layer is \(architecture.rawValue), this machine \(hostArchitecture.rawValue)"
                     : "the layer has errors"
             findings.append(
-                Finding(check: "live", severity: .info, path: ".", message: "live check skipped: \(reason)", remedy: ""))
+                Finding(check: "live", severity: .info, path: ".", message: "live check skipped: \(reason)", remedy: "")
+            )
         }
         findings.sort { ($0.severity, $0.path) < ($1.severity, $1.path) }
         return VerifyReport(findings: findings, sizes: sizes, liveResponse: liveResponse)
@@ -168,7 +170,8 @@ public struct LayerVerifier: Sendable {
             ]
         }
         var findings: [Finding] = []
-        let mode = (try? FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber)?
+        let mode =
+            (try? FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber)?
             .intValue ?? 0
         if mode & 0o111 != 0o111 {
             findings.append(
@@ -254,8 +257,10 @@ public struct LayerVerifier: Sendable {
                             + "--arch matching the binary."))
             }
             if let highest = elf.highestGlibc, highest > target.glibc {
-                let symbols = elf.versionNeeds.filter { (GlibcVersion(symbolVersion: $0.version) ?? highest) > target.glibc }
-                    .map(\.version)
+                let symbols = elf.versionNeeds.filter {
+                    (GlibcVersion(symbolVersion: $0.version) ?? highest) > target.glibc
+                }
+                .map(\.version)
                 findings.append(
                     Finding(
                         check: "glibc-too-new", severity: .error, path: path,

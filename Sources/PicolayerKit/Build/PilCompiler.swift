@@ -36,13 +36,14 @@ struct PilCompiler: Sendable {
 
     /// The engine's argv for one build; the script and source are mounted read-only.
     func containerArguments(source: URL, script: URL, output: URL) -> [String] {
-        var arguments = configuration.engineArguments + [
-            "run", "--rm", "--platform", configuration.architecture.containerPlatform,
-            "-v", "\(source.path):/picolayer/source:ro",
-            "-v", "\(script.path):/picolayer/build-pil21.sh:ro",
-            "-v", "\(output.path):/picolayer/out",
-            "-e", "PICOLAYER_INSTALL_TOOLCHAIN=1",
-        ]
+        var arguments =
+            configuration.engineArguments + [
+                "run", "--rm", "--platform", configuration.architecture.containerPlatform,
+                "-v", "\(source.path):/picolayer/source:ro",
+                "-v", "\(script.path):/picolayer/build-pil21.sh:ro",
+                "-v", "\(output.path):/picolayer/out",
+                "-e", "PICOLAYER_INSTALL_TOOLCHAIN=1",
+            ]
         if let owner = configuration.owner {
             arguments += ["-e", "PICOLAYER_OWNER=\(owner)"]
         }

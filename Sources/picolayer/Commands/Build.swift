@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Synchronization
 import PicolayerKit
+import Synchronization
 
 extension Engine: ExpressibleByArgument {}
 extension Architecture: ExpressibleByArgument {}
@@ -38,7 +38,9 @@ extension Picolayer {
         var target: LambdaTarget = .al2023
         @Option(
             name: .customLong("engine-arg"), parsing: .unconditionalSingleValue,
-            help: "Argument put before `run` in the engine's command line; repeatable (e.g. --engine-arg=--runtime=/usr/sbin/runc).")
+            help:
+                "Argument put before `run` in the engine's command line; repeatable (e.g. --engine-arg=--runtime=/usr/sbin/runc)."
+        )
         var engineArguments: [String] = []
         @Option(help: "Folder with bootstrap, runtime.l and build-pil21.sh to use instead of the built-in ones.")
         var templates: String?
@@ -83,7 +85,8 @@ extension Picolayer {
                 templatesDirectory: templates.map(path),
                 full: full,
                 lockMode: locked ? .locked : update ? .update : .record,
-                cacheDirectory: cacheDir.map(path) ?? BuildConfiguration.defaultCacheDirectory(environment: environment),
+                cacheDirectory: cacheDir.map(path)
+                    ?? BuildConfiguration.defaultCacheDirectory(environment: environment),
                 environment: environment,
                 owner: engine == .docker ? "\(getuid()):\(getgid())" : nil,
                 liveCheck: LayerLiveCheck.run)

@@ -58,7 +58,8 @@ enum Fixtures {
         let pil21 = directory.appendingPathComponent("pil21.tgz")
         // Debian's tree has a doc symlink pointing outside it; leave it out like the real tarball's layout.
         _ = try await run(
-            "tar", [
+            "tar",
+            [
                 "-czf", pil21.path, "--exclude=picolisp/doc", "--transform=s,^picolisp,pil21,", "-C",
                 debianPil21.deletingLastPathComponent().path, "picolisp",
             ])
@@ -95,7 +96,9 @@ final class StaticServer {
     init(serving directory: URL) throws {
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory.path]
+        process.arguments = [
+            "python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory.path,
+        ]
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -32,9 +32,11 @@ struct ELFFileTests {
         #expect(throws: ELFFile.ParseError.self) { try ELFFile(bytes: Array(bytes.prefix(200))) }
     }
 
-    @Test("GLIBC version strings order numerically", arguments: [
-        ("GLIBC_2.34", "GLIBC_2.4", true), ("GLIBC_2.26", "GLIBC_2.34", false), ("GLIBC_2.3.4", "GLIBC_2.3", true),
-    ])
+    @Test(
+        "GLIBC version strings order numerically",
+        arguments: [
+            ("GLIBC_2.34", "GLIBC_2.4", true), ("GLIBC_2.26", "GLIBC_2.34", false), ("GLIBC_2.3.4", "GLIBC_2.3", true),
+        ])
     func glibcOrder(pair: (String, String, Bool)) throws {
         let lhs = try #require(GlibcVersion(symbolVersion: pair.0))
         let rhs = try #require(GlibcVersion(symbolVersion: pair.1))

@@ -53,8 +53,9 @@ struct HostBuildTests {
             for absent in ["picoLisp/src", "picoLisp/test", "picoLisp/img", "picoLisp/json/test", "lib"] {
                 #expect(!fileManager.fileExists(atPath: layer.appendingPathComponent(absent).path), "\(absent) present")
             }
-            let mode = try fileManager.attributesOfItem(atPath: layer.appendingPathComponent("bootstrap").path)[
-                .posixPermissions] as? NSNumber
+            let mode =
+                try fileManager.attributesOfItem(atPath: layer.appendingPathComponent("bootstrap").path)[
+                    .posixPermissions] as? NSNumber
             #expect(mode?.intValue == 0o755)
 
             // The freshly built interpreter runs with the staged libraries and runtime.
@@ -97,7 +98,8 @@ struct HostBuildTests {
         func expectIntact(_ comment: Comment) throws {
             #expect(
                 (try? String(contentsOf: marker, encoding: .utf8)) == "#!/bin/sh\necho earlier layer\n", comment)
-            let entries = try FileManager.default.contentsOfDirectory(atPath: project.appendingPathComponent("build").path)
+            let entries = try FileManager.default.contentsOfDirectory(
+                atPath: project.appendingPathComponent("build").path)
             #expect(entries.filter { $0 != "layer.rejected" } == ["layer"], comment)
         }
     }
@@ -162,6 +164,15 @@ struct HostBuildTests {
             config.environment = ["PATH": root.path]
             await #expect(throws: BuildError.engineNotFound("docker")) { try await build(config) }
             try earlier.expectIntact("after a missing engine")
+
+            // Another architecture cannot be compiled on this machine.
+            config = base
+            config.architecture = Architecture.host == .x86_64 ? .arm64 : .x86_64
+            await #expect(
+                throws: BuildError.hostArchitectureMismatch(
+                    requested: config.architecture.rawValue, host: Architecture.host.rawValue)
+            ) { try await build(config) }
+            try earlier.expectIntact("after a foreign architecture")
 
             // Failing compile: a pil21 folder whose Makefile stops with an error.
             let broken = root.appendingPathComponent("broken-pil21")

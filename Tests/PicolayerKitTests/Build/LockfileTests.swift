@@ -24,11 +24,13 @@ struct LockfileTests {
         }
     }
 
-    @Test("plain http only on loopback; other schemes refused", arguments: [
-        ("https://software-lab.de/pil21.tgz", true), ("http://127.0.0.1:8000/pil21.tgz", true),
-        ("http://localhost/pil21.tgz", true), ("http://software-lab.de/pil21.tgz", false),
-        ("ftp://example.com/x.tgz", false),
-    ])
+    @Test(
+        "plain http only on loopback; other schemes refused",
+        arguments: [
+            ("https://software-lab.de/pil21.tgz", true), ("http://127.0.0.1:8000/pil21.tgz", true),
+            ("http://localhost/pil21.tgz", true), ("http://software-lab.de/pil21.tgz", false),
+            ("ftp://example.com/x.tgz", false),
+        ])
     func schemes(pair: (String, Bool)) {
         let base = URL(fileURLWithPath: "/")
         if pair.1 {
@@ -43,7 +45,8 @@ struct LockfileTests {
         let base = URL(fileURLWithPath: "/usr/lib")
         #expect(try SourceLocation.parse("picolisp", relativeTo: base) == .localDirectory(Fixtures.debianPil21))
         #expect(
-            try SourceLocation.parse("file:///usr/bin/picolisp", relativeTo: base) == .localFile(Fixtures.debianPicolisp))
+            try SourceLocation.parse("file:///usr/bin/picolisp", relativeTo: base)
+                == .localFile(Fixtures.debianPicolisp))
         #expect(throws: BuildError.sourceNotFound("/usr/lib/no-such-pil21.tgz")) {
             try SourceLocation.parse("no-such-pil21.tgz", relativeTo: base)
         }

@@ -88,8 +88,10 @@ struct PodmanBuildTests {
             let pico = report.layer.appendingPathComponent("picoLisp")
             let smoke = try await Fixtures.run(
                 pico.appendingPathComponent("bin/picolisp").path,
-                [pico.appendingPathComponent("lib.l").path, pico.appendingPathComponent("runtime.l").path,
-                 "-prinl (runtimeReady)", "-bye"])
+                [
+                    pico.appendingPathComponent("lib.l").path, pico.appendingPathComponent("runtime.l").path,
+                    "-prinl (runtimeReady)", "-bye",
+                ])
             #expect(smoke.standardOutputText == "ready\n")
         }
     }

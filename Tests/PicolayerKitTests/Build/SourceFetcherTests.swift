@@ -6,7 +6,8 @@ import Testing
 @Suite("downloads, cache and lock", .serialized)
 struct SourceFetcherTests {
     func fetcher(_ cache: URL, _ mode: LockMode = .record) -> SourceFetcher {
-        SourceFetcher(cacheDirectory: cache, lockMode: mode, reporter: .silent, retryDelays: [.zero], connectTimeout: .seconds(1))
+        SourceFetcher(
+            cacheDirectory: cache, lockMode: mode, reporter: .silent, retryDelays: [.zero], connectTimeout: .seconds(1))
     }
 
     @Test("a download is hashed, recorded in the lock, cached, and reused without the network")
@@ -28,7 +29,8 @@ struct SourceFetcherTests {
             #expect(first.sha256 == expected)
             #expect(lock.hashes[url] == expected)
             #expect(try Data(contentsOf: first.url) == payload)
-            let leftovers = try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("downloads").path)
+            let leftovers = try FileManager.default.contentsOfDirectory(
+                atPath: cache.appendingPathComponent("downloads").path)
             #expect(leftovers == ["sha256-\(expected)"])
 
             server.stop()
@@ -60,7 +62,8 @@ struct SourceFetcherTests {
                     lockPath: "picolayer.lock")
             }
             #expect(lock.hashes[url] == wrong)
-            let files = try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("downloads").path)
+            let files = try FileManager.default.contentsOfDirectory(
+                atPath: cache.appendingPathComponent("downloads").path)
             #expect(files.isEmpty)
 
             // --update accepts the new file and records it.

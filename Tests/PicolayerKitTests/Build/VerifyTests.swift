@@ -167,9 +167,11 @@ struct VerifyTests {
     func liveCheck() async throws {
         try await withTemporaryDirectory { root in
             let layer = try makeLayer(in: root)
-            let answering = LayerVerifier(target: .al2023, architecture: .host, liveCheck: { directory in
-                "answered from \(directory.lastPathComponent)"
-            })
+            let answering = LayerVerifier(
+                target: .al2023, architecture: .host,
+                liveCheck: { directory in
+                    "answered from \(directory.lastPathComponent)"
+                })
             #expect(try await answering.verify(directory: layer).liveResponse == "answered from layer")
 
             struct NoAnswer: Error {}
