@@ -73,9 +73,12 @@ fi
 # Python packages, each "module package"; installed with pip only when the import fails.
 # emulator (invoke/serve) and runtime benchmark: AWS's Runtime API client for Python (awslambdaric installs from a
 # manylinux wheel, no compiler needed) as a runtime we did not write, and boto3 as an Invoke API client.
+# publish: a real moto_server with signature checking, read back with boto3; the AWS CLI is the benchmark's peer.
 pip_need=(
     "awslambdaric awslambdaric"
     "boto3 boto3"
+    "moto.server moto[server]"
+    "awscli awscli"
 )
 if ! python3 -m pip --version >/dev/null 2>&1; then
     echo "install-test-deps: installing python3-pip"

@@ -6,8 +6,6 @@ import PicolayerKit
 struct MotoServer {
     let endpoint: String
     let credentials: AWSCredentials
-    let process: Process
-    let directory: URL
 
     enum Failure: Error, CustomStringConvertible {
         case failed(String)
@@ -29,23 +27,34 @@ struct MotoServer {
         defer { try? FileManager.default.removeItem(at: directory) }
         let log = directory.appendingPathComponent("server.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["moto_server", "-H", "127.0.0.1", "-p", "0"]
+        // moto runs detached (forked by a short-lived python3 that exits at once), with every inherited
+        // descriptor but stdout/stderr closed: a pipe another test has open must not stay open for moto's whole
+        // life, and Foundation's own child-watching socket must not be closed under a child it still waits for.
+        let pidFile = directory.appendingPathComponent("server.pid")
         let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        defer {
-            stop(process)
-            try? handle.close()
+        let launcher = Process()
+        launcher.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        launcher.arguments = [
+            "python3", "-c", launcherScript, pidFile.path, "moto_server", "-H", "127.0.0.1", "-p", "0",
+        ]
+        launcher.standardOutput = handle
+        launcher.standardError = handle
+        launcher.standardInput = FileHandle.nullDevice
+        try launcher.run()
+        launcher.waitUntilExit()
+        try? handle.close()
+        guard launcher.terminationStatus == 0,
+            let pidText = try? String(contentsOf: pidFile, encoding: .utf8), let pid = pid_t(pidText)
+        else {
+            throw Failure.failed("could not start moto_server. Run scripts/install-test-deps.sh (pip moto[server]).")
         }
+        defer { stop(pid) }
         var port: String?
         for _ in 0..<300 where port == nil {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             if let range = text.range(of: "Running on http://127.0.0.1:") {
                 port = String(text[range.upperBound...].prefix { $0.isNumber })
-            } else if !process.isRunning {
+            } else if kill(pid, 0) != 0 {
                 throw Failure.failed("moto_server exited: \(text). Run scripts/install-test-deps.sh (pip moto[server]).")
             } else {
                 try await Task.sleep(for: .milliseconds(100))
@@ -60,8 +69,7 @@ struct MotoServer {
             let keyId = json["AccessKeyId"], let secret = json["SecretAccessKey"]
         else { throw Failure.failed("unexpected setup output: \(setup)") }
         let server = MotoServer(
-            endpoint: endpoint, credentials: AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, source: "moto"),
-            process: process, directory: directory)
+            endpoint: endpoint, credentials: AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, source: "moto"))
         return try await body(server)
     }
 
@@ -84,17 +92,39 @@ struct MotoServer {
         return try JSONDecoder().decode(LayerState.self, from: Data(output.utf8))
     }
 
-    /// SIGTERM, then SIGKILL if moto has not exited after 5 s.
-    static func stop(_ process: Process) {
-        process.terminate()
-        for _ in 0..<50 where process.isRunning { usleep(100_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+    /// SIGTERM, then SIGKILL if moto is still there after 5 s. moto is not our child (see `with`), so its exit
+    /// is seen with `kill(pid, 0)`; init reaps it.
+    static func stop(_ pid: pid_t) {
+        kill(pid, SIGTERM)
+        for _ in 0..<50 where kill(pid, 0) == 0 { usleep(100_000) }
+        if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
     }
+
+    static let launcherScript = """
+        import os, sys
+        pid = os.fork()
+        if pid == 0:
+            os.setsid()
+            os.closerange(3, 65536)
+            os.execvp(sys.argv[2], sys.argv[2:])
+        with open(sys.argv[1], "w") as f:
+            f.write(str(pid))
+        """
 
     /// Runs the boto3 fixture. Output goes through files, not pipes: a pipe's write end could be inherited by a
     /// moto_server started meanwhile by another test, and the read would then never see end-of-file.
     static func python(_ arguments: [String]) throws -> String {
+        let run = try runCapturingFiles(["python3", "-c", fixtureScript] + arguments)
+        guard run.status == 0 else {
+            throw Failure.failed("boto3 fixture \(arguments.first ?? "") failed: \(run.stderr)")
+        }
+        return run.stdout
+    }
+
+    /// Runs a program (looked up on PATH) to completion, its output captured in files rather than pipes.
+    static func runCapturingFiles(_ arguments: [String], environment: [String: String]? = nil) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("picolayer-boto3-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -110,17 +140,17 @@ struct MotoServer {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", fixtureScript] + arguments
+        process.arguments = arguments
+        if let environment { process.environment = environment }
         process.standardOutput = out
         process.standardError = err
+        process.standardInput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
-        let output = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            let errors = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-            throw Failure.failed("boto3 fixture \(arguments.first ?? "") failed: \(errors)")
-        }
-        return output
+        return (
+            process.terminationStatus, (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+            (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        )
     }
 
     /// The boto3 side: `setup ENDPOINT REGIONS BUCKETS FUNCTIONS` and `state ENDPOINT KEY SECRET REGION LAYER FUNCTIONS BUCKET`.
