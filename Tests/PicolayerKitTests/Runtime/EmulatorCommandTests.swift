@@ -45,7 +45,7 @@ struct EmulatorCommandTests {
 
     @Test("invoke runs awslambdaric's Python handler: response on stdout, exit 1 and error JSON on an exception")
     func invokePython() async throws {
-        let function = try await AWSClientTests.pythonFunction()
+        let function = try await EmulatorConformanceTests.pythonFunction()
         defer { function.cleanUp() }
         try function.write("{\"x\":7}\n{\"fail\":true}\n", named: "events.jsonl")
         let result = try await run(
