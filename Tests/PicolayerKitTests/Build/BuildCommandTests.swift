@@ -27,7 +27,8 @@ struct BuildCommandTests {
 
             try FileManager.default.setAttributes(
                 [.posixPermissions: 0o755], ofItemAtPath: layer.appendingPathComponent("bootstrap").path)
-            let good = try await picolayer(["verify", layer.path, "--target", "provided.al2023"])
+            // The fixture's bootstrap is a stand-in, not a runtime: the live check has its own tests.
+            let good = try await picolayer(["verify", layer.path, "--target", "provided.al2023", "--no-live-check"])
             #expect(good.exitStatus == 0, "\(good.standardOutputText)")
             #expect(good.standardOutputText.contains("passed"))
         }
