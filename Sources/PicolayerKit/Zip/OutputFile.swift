@@ -132,26 +132,13 @@ final class InputFile {
         close(descriptor)
     }
 
-    /// Reads up to `count` bytes; fewer only at the end of the file.
+    /// Where `readChunk` reads next.
+    private var position: UInt64 = 0
+
+    /// Reads the next `count` bytes; fewer only at the end of the file.
     func readChunk(upTo count: Int) throws(ZipError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var done = 0
-        var failed = false
-        bytes.withUnsafeMutableBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            while done < count {
-                let got = read(descriptor, base + done, count - done)
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    failed = true
-                    return
-                }
-                if got == 0 { return }
-                done += got
-            }
-        }
-        if failed { throw ZipError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-        if done < count { bytes.removeSubrange(done...) }
+        let bytes = try readBytes(at: position, count: count)
+        position += UInt64(bytes.count)
         return bytes
     }
 
