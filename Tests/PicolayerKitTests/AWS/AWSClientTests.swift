@@ -140,7 +140,8 @@ struct AWSClientTests {
         let skew = ScriptedServer.Reply(
             403,
             headers: [("x-amzn-ErrorType", "InvalidSignatureException"), ("Date", "Tue, 24 Nov 2026 18:00:00 GMT")],
-            body: #"{"message":"Signature expired: 20231114T221320Z is now earlier than 20261124T175500Z (20261124T180000Z - 5 min.)"}"#
+            body:
+                #"{"message":"Signature expired: 20231114T221320Z is now earlier than 20261124T175500Z (20261124T180000Z - 5 min.)"}"#
         )
         try await ScriptedServer.with(replies: [skew, skew, .init(200, body: Self.layerJSON)]) { server in
             let fake = FakeTiming()  // our clock says 2023-11-14T22:13:20Z
@@ -196,7 +197,9 @@ struct AWSClientTests {
             request.body.chunkSize = 3 * 1000
             _ = try await lambda.client.send(request)
             let received = try #require(server.received.first)
-            #expect(received.uri == "/2018-10-31/layers/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Alayer%3Ademo/versions")
+            #expect(
+                received.uri
+                    == "/2018-10-31/layers/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Alayer%3Ademo/versions")
             let json = try #require(try JSONSerialization.jsonObject(with: Data(received.body)) as? [String: Any])
             let zip = (json["Content"] as? [String: Any])?["ZipFile"] as? String
             #expect(zip.flatMap { Data(base64Encoded: $0) } == Data(content))
@@ -205,7 +208,8 @@ struct AWSClientTests {
             #expect(received.header("x-amz-content-sha256") == SigV4Signer.hexSHA256(received.body))
             // The signature the server got is the one our signer computes for what the server received.
             let signer = SigV4Signer(credentials: testCredentials, region: "us-east-1", service: "lambda")
-            let signedHeaderNames = received.header("Authorization")?.components(separatedBy: "SignedHeaders=").last?
+            let signedHeaderNames =
+                received.header("Authorization")?.components(separatedBy: "SignedHeaders=").last?
                 .components(separatedBy: ",").first?.split(separator: ";").map(String.init) ?? []
             let resigned = signer.sign(
                 SignableRequest(
