@@ -135,6 +135,27 @@ struct AWSClientTests {
         }
     }
 
+    @Test("AddLayerVersionPermission: 409 for an existing statement counts as done, without retry")
+    func permissionConflict() async throws {
+        let conflict = ScriptedServer.Reply(
+            409, headers: [("x-amzn-ErrorType", "ResourceConflictException")],
+            body: #"{"Type":"User","message":"The statement id (picolayer-public) provided already exists."}"#)
+        let created = ScriptedServer.Reply(201, body: #"{"Statement":"{}","RevisionId":"r1"}"#)
+        try await ScriptedServer.with(replies: [created, conflict]) { server in
+            let lambda = try lambdaClient(server, FakeTiming())
+            let first = try await lambda.addLayerVersionPermission(
+                layerName: "demo", version: 3, statementId: "picolayer-public", principal: "*", organizationId: nil)
+            let second = try await lambda.addLayerVersionPermission(
+                layerName: "demo", version: 3, statementId: "picolayer-public", principal: "*", organizationId: nil)
+            #expect(first && !second)
+            #expect(server.received.count == 2)
+            #expect(server.received.first?.uri == "/2018-10-31/layers/demo/versions/3/policy")
+            let body = try #require(
+                try JSONSerialization.jsonObject(with: Data(server.received.first?.body ?? [])) as? [String: String])
+            #expect(body == ["StatementId": "picolayer-public", "Action": "lambda:GetLayerVersion", "Principal": "*"])
+        }
+    }
+
     @Test("a clock-skew answer is retried once, signed with the server's Date")
     func clockSkewCorrected() async throws {
         let skew = ScriptedServer.Reply(
