@@ -169,7 +169,9 @@ public struct AWSClient: Sendable {
                 || Self.transientStatuses.contains(response.status)
             guard retryable, attempt < maxAttempts else { throw failure }
             var delay = backoff(attempt: attempt)
-            if let header = response.header("Retry-After"), let seconds = Double(header.trimmingCharacters(in: .whitespaces)) {
+            if let header = response.header("Retry-After"),
+                let seconds = Double(header.trimmingCharacters(in: .whitespaces))
+            {
                 guard seconds <= Self.maxRetryAfterSeconds else { throw failure }
                 delay = .milliseconds(Int64(max(0, seconds) * 1000))
             }

@@ -26,9 +26,11 @@ public enum AWSError: Error, LocalizedError, Equatable {
         case .partialCredentials(let source, let missing):
             return "incomplete AWS credentials in \(source): \(missing) is missing. Add it or remove the other key."
         case .unreadableConfigFile(let path, let reason):
-            return "cannot read AWS config file \(path): \(reason). Fix its permissions or point the variable elsewhere."
+            return
+                "cannot read AWS config file \(path): \(reason). Fix its permissions or point the variable elsewhere."
         case .noRegion(let searched):
-            return "no AWS region found (searched \(searched.joined(separator: ", "))). Pass --region, e.g. --region us-east-1."
+            return
+                "no AWS region found (searched \(searched.joined(separator: ", "))). Pass --region, e.g. --region us-east-1."
         case .invalidEndpoint(let url):
             return "endpoint URL '\(url)' is not an http(s)://host[:port] URL. Fix --endpoint-url or AWS_ENDPOINT_URL*."
         case .service(let operation, let status, let code, let message, let requestId):
@@ -39,7 +41,8 @@ public enum AWSError: Error, LocalizedError, Equatable {
         case .invalidResponse(let operation, let reason):
             return "\(operation) answered something picolayer cannot read: \(reason)."
         case .unsendablePath(let path):
-            return "the request path '\(path)' would be re-encoded by the HTTP client after signing; this is a bug in picolayer."
+            return
+                "the request path '\(path)' would be re-encoded by the HTTP client after signing; this is a bug in picolayer."
         }
     }
 

@@ -149,7 +149,9 @@ extension CredentialProvider {
         switch (keyId, secret) {
         case (let keyId?, let secret?):
             let token = section["aws_session_token"] ?? section["aws_security_token"]
-            return (AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, sessionToken: token, source: source), "")
+            return (
+                AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, sessionToken: token, source: source), ""
+            )
         case (nil, nil):
             return (nil, "\(source) has no aws_access_key_id / aws_secret_access_key")
         case (_?, nil):

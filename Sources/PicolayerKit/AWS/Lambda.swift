@@ -90,7 +90,8 @@ public struct LambdaClient: Sendable {
 
     public func publishLayerVersion(_ input: PublishInput) async throws -> LayerVersion {
         let response = try await client.send(try Self.publishRequest(input))
-        return try LayerVersion(json: try Self.object(response, "PublishLayerVersion"), operation: "PublishLayerVersion")
+        return try LayerVersion(
+            json: try Self.object(response, "PublishLayerVersion"), operation: "PublishLayerVersion")
     }
 
     /// Every version of the layer, newest first (follows `NextMarker`). A layer that does not exist has none.

@@ -204,7 +204,8 @@ public struct Publisher: Sendable {
 
     public init(
         configuration: PublishConfiguration, credentials: AWSCredentials, environment: [String: String],
-        transport: HTTPTransport = .live(), timing: AWSTiming = .live, log: @escaping @Sendable (String) -> Void = { _ in },
+        transport: HTTPTransport = .live(), timing: AWSTiming = .live,
+        log: @escaping @Sendable (String) -> Void = { _ in },
         detectArchitecture: @escaping @Sendable (String) throws -> String = Publisher.architectureFromZip
     ) {
         self.configuration = configuration
@@ -248,7 +249,9 @@ public struct Publisher: Sendable {
             throw PublishError.invalidLayerName(config.layerName)
         }
         guard !config.regions.isEmpty else { throw PublishError.noRegions }
-        guard FileManager.default.fileExists(atPath: config.zipPath) else { throw PublishError.zipNotFound(config.zipPath) }
+        guard FileManager.default.fileExists(atPath: config.zipPath) else {
+            throw PublishError.zipNotFound(config.zipPath)
+        }
         let zip = try LayerZip(path: config.zipPath)
         if zip.size > config.inlineLimit && config.s3Bucket == nil {
             throw PublishError.zipTooLargeForInline(path: zip.path, size: zip.size, limit: config.inlineLimit)
@@ -256,7 +259,8 @@ public struct Publisher: Sendable {
         let architecture = try config.architecture ?? detectArchitecture(zip.path)
         guard ["x86_64", "arm64"].contains(architecture) else { throw PublishError.invalidArchitecture(architecture) }
         let description =
-            config.description ?? "PicoLisp runtime for AWS Lambda (\(architecture)), published by picolayer \(PicolayerVersion.current)"
+            config.description
+            ?? "PicoLisp runtime for AWS Lambda (\(architecture)), published by picolayer \(PicolayerVersion.current)"
         let plan = RegionPlan(zip: zip, architecture: architecture, description: description)
 
         var results: [RegionResult] = []
@@ -317,7 +321,8 @@ public struct Publisher: Sendable {
                 compatibleArchitectures: [plan.architecture])
 
             if config.dryRun {
-                try await describeDryRun(region: region, lambda: lambda, input: input, bucket: useS3 ? bucket : nil, key: key, plan: plan)
+                try await describeDryRun(
+                    region: region, lambda: lambda, input: input, bucket: useS3 ? bucket : nil, key: key, plan: plan)
                 result.status = .planned
                 result.codeSha256 = plan.zip.sha256Base64
                 return result
@@ -350,7 +355,9 @@ public struct Publisher: Sendable {
                 let added = try await lambda.addLayerVersionPermission(
                     layerName: config.layerName, version: layer.version, statementId: Self.statementId(config),
                     principal: config.principal, organizationId: config.organizationId)
-                log("[\(region)] \(added ? "granted" : "already granted") lambda:GetLayerVersion to \(config.principal)")
+                log(
+                    "[\(region)] \(added ? "granted" : "already granted") lambda:GetLayerVersion to \(config.principal)"
+                )
                 result.madePublic = true
             }
             for function in config.functions {
@@ -386,22 +393,34 @@ public struct Publisher: Sendable {
         let config = configuration
         var lines: [String] = []
         if !config.force {
-            lines.append("ListLayerVersions + GetLayerVersion \(config.layerName): skip publishing if the newest version's CodeSha256 is \(plan.zip.sha256Base64)")
+            lines.append(
+                "ListLayerVersions + GetLayerVersion \(config.layerName): skip publishing if the newest version's CodeSha256 is \(plan.zip.sha256Base64)"
+            )
         }
         if let bucket {
-            lines.append("PutObject s3://\(bucket)/\(key) (\(plan.zip.size) bytes\(plan.zip.size >= S3Client(client: lambda.client).multipartThreshold ? ", multipart" : ""))")
+            lines.append(
+                "PutObject s3://\(bucket)/\(key) (\(plan.zip.size) bytes\(plan.zip.size >= S3Client(client: lambda.client).multipartThreshold ? ", multipart" : ""))"
+            )
         }
         let request = try LambdaClient.publishRequest(input)
         let hash = try await request.body.sha256Hex()
         let signed = lambda.client.signed(request, payloadHash: hash, at: timing.now())
-        lines.append(Self.redacted(signed, endpoint: lambda.client.endpoint, bodyLength: request.body.length, inline: bucket == nil))
+        lines.append(
+            Self.redacted(
+                signed, endpoint: lambda.client.endpoint, bodyLength: request.body.length, inline: bucket == nil))
         if config.makePublic {
-            lines.append("AddLayerVersionPermission \(config.layerName) StatementId=\(Self.statementId(config)) Principal=\(config.principal)")
+            lines.append(
+                "AddLayerVersionPermission \(config.layerName) StatementId=\(Self.statementId(config)) Principal=\(config.principal)"
+            )
         }
         for function in config.functions {
-            lines.append("GetFunctionConfiguration + UpdateFunctionConfiguration \(function): replace any version of \(config.layerName)")
+            lines.append(
+                "GetFunctionConfiguration + UpdateFunctionConfiguration \(function): replace any version of \(config.layerName)"
+            )
         }
-        log("[\(region)] dry run, nothing sent:\n" + lines.map { "  " + $0.replacingOccurrences(of: "\n", with: "\n    ") }.joined(separator: "\n"))
+        log(
+            "[\(region)] dry run, nothing sent:\n"
+                + lines.map { "  " + $0.replacingOccurrences(of: "\n", with: "\n    ") }.joined(separator: "\n"))
     }
 
     static func redacted(_ signed: SignedRequest, endpoint: AWSEndpoint, bodyLength: Int64, inline: Bool) -> String {
@@ -417,7 +436,8 @@ public struct Publisher: Sendable {
                 lines.append("\(name): \(value)")
             }
         }
-        lines.append("(body: \(bodyLength) bytes of JSON\(inline ? " with Content.ZipFile streamed from the zip" : ""))")
+        lines.append(
+            "(body: \(bodyLength) bytes of JSON\(inline ? " with Content.ZipFile streamed from the zip" : ""))")
         return lines.joined(separator: "\n")
     }
 }

@@ -73,7 +73,8 @@ public struct S3Client: Sendable {
             let parts = etags.enumerated().map { index, etag in
                 "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(Self.xmlEscape(etag))</ETag></Part>"
             }.joined()
-            let xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\(parts)</CompleteMultipartUpload>"
+            let xml =
+                "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\(parts)</CompleteMultipartUpload>"
             let completed = try await target.send(
                 AWSRequest(
                     operation: "CompleteMultipartUpload", method: "POST", path: objectPath,

@@ -96,7 +96,8 @@ public struct SigV4Signer: Sendable {
     public var signsSessionToken: Bool
 
     public init(
-        credentials: AWSCredentials, region: String, service: String, pathRule: PathRule = .encodeAgain(normalize: true),
+        credentials: AWSCredentials, region: String, service: String,
+        pathRule: PathRule = .encodeAgain(normalize: true),
         signsPayloadHeader: Bool = true, signsSessionToken: Bool = true
     ) {
         self.credentials = credentials
@@ -168,7 +169,11 @@ public struct SigV4Signer: Sendable {
     /// Names and values encoded, sorted by name then value (byte order), `name=` when there is no value.
     public static func canonicalQueryString(_ query: [SignableRequest.QueryItem]) -> String {
         query.map { (uriEncode($0.name, keepSlash: false), uriEncode($0.value ?? "", keepSlash: false)) }
-            .sorted { $0.0 == $1.0 ? Array($0.1.utf8).lexicographicallyPrecedes($1.1.utf8) : Array($0.0.utf8).lexicographicallyPrecedes($1.0.utf8) }
+            .sorted {
+                $0.0 == $1.0
+                    ? Array($0.1.utf8).lexicographicallyPrecedes($1.1.utf8)
+                    : Array($0.0.utf8).lexicographicallyPrecedes($1.0.utf8)
+            }
             .map { "\($0.0)=\($0.1)" }
             .joined(separator: "&")
     }

@@ -135,12 +135,34 @@ struct AWSClientTests {
         }
     }
 
+    @Test("AddLayerVersionPermission: 409 for an existing statement counts as done, without retry")
+    func permissionConflict() async throws {
+        let conflict = ScriptedServer.Reply(
+            409, headers: [("x-amzn-ErrorType", "ResourceConflictException")],
+            body: #"{"Type":"User","message":"The statement id (picolayer-public) provided already exists."}"#)
+        let created = ScriptedServer.Reply(201, body: #"{"Statement":"{}","RevisionId":"r1"}"#)
+        try await ScriptedServer.with(replies: [created, conflict]) { server in
+            let lambda = try lambdaClient(server, FakeTiming())
+            let first = try await lambda.addLayerVersionPermission(
+                layerName: "demo", version: 3, statementId: "picolayer-public", principal: "*", organizationId: nil)
+            let second = try await lambda.addLayerVersionPermission(
+                layerName: "demo", version: 3, statementId: "picolayer-public", principal: "*", organizationId: nil)
+            #expect(first && !second)
+            #expect(server.received.count == 2)
+            #expect(server.received.first?.uri == "/2018-10-31/layers/demo/versions/3/policy")
+            let body = try #require(
+                try JSONSerialization.jsonObject(with: Data(server.received.first?.body ?? [])) as? [String: String])
+            #expect(body == ["StatementId": "picolayer-public", "Action": "lambda:GetLayerVersion", "Principal": "*"])
+        }
+    }
+
     @Test("a clock-skew answer is retried once, signed with the server's Date")
     func clockSkewCorrected() async throws {
         let skew = ScriptedServer.Reply(
             403,
             headers: [("x-amzn-ErrorType", "InvalidSignatureException"), ("Date", "Tue, 24 Nov 2026 18:00:00 GMT")],
-            body: #"{"message":"Signature expired: 20231114T221320Z is now earlier than 20261124T175500Z (20261124T180000Z - 5 min.)"}"#
+            body:
+                #"{"message":"Signature expired: 20231114T221320Z is now earlier than 20261124T175500Z (20261124T180000Z - 5 min.)"}"#
         )
         try await ScriptedServer.with(replies: [skew, skew, .init(200, body: Self.layerJSON)]) { server in
             let fake = FakeTiming()  // our clock says 2023-11-14T22:13:20Z
@@ -196,7 +218,9 @@ struct AWSClientTests {
             request.body.chunkSize = 3 * 1000
             _ = try await lambda.client.send(request)
             let received = try #require(server.received.first)
-            #expect(received.uri == "/2018-10-31/layers/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Alayer%3Ademo/versions")
+            #expect(
+                received.uri
+                    == "/2018-10-31/layers/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Alayer%3Ademo/versions")
             let json = try #require(try JSONSerialization.jsonObject(with: Data(received.body)) as? [String: Any])
             let zip = (json["Content"] as? [String: Any])?["ZipFile"] as? String
             #expect(zip.flatMap { Data(base64Encoded: $0) } == Data(content))
@@ -205,7 +229,8 @@ struct AWSClientTests {
             #expect(received.header("x-amz-content-sha256") == SigV4Signer.hexSHA256(received.body))
             // The signature the server got is the one our signer computes for what the server received.
             let signer = SigV4Signer(credentials: testCredentials, region: "us-east-1", service: "lambda")
-            let signedHeaderNames = received.header("Authorization")?.components(separatedBy: "SignedHeaders=").last?
+            let signedHeaderNames =
+                received.header("Authorization")?.components(separatedBy: "SignedHeaders=").last?
                 .components(separatedBy: ",").first?.split(separator: ";").map(String.init) ?? []
             let resigned = signer.sign(
                 SignableRequest(

@@ -139,7 +139,8 @@ struct CredentialsTests {
             }
             let both = ["AWS_REGION": "us-east-2", "AWS_DEFAULT_REGION": "us-west-1"]
             let found = [
-                try region("sa-east-1", both), try region(nil, both), try region(nil, ["AWS_DEFAULT_REGION": "us-west-1"]),
+                try region("sa-east-1", both), try region(nil, both),
+                try region(nil, ["AWS_DEFAULT_REGION": "us-west-1"]),
                 try region(nil, [:]), try region(nil, ["AWS_PROFILE": "dev"]),
             ]
             #expect(found == ["sa-east-1", "us-east-2", "us-west-1", "eu-west-1", "eu-central-1"])

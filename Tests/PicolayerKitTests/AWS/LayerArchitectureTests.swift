@@ -11,7 +11,8 @@ struct LayerArchitectureTests {
         header[4] = 2
         header[5] = bigEndian ? 2 : 1
         header[6] = 1
-        let bytes = bigEndian ? [UInt8(machine >> 8), UInt8(machine & 0xFF)] : [UInt8(machine & 0xFF), UInt8(machine >> 8)]
+        let bytes =
+            bigEndian ? [UInt8(machine >> 8), UInt8(machine & 0xFF)] : [UInt8(machine & 0xFF), UInt8(machine >> 8)]
         header[18...19] = bytes[...]
         return header
     }

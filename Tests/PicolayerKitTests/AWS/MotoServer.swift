@@ -55,7 +55,8 @@ struct MotoServer {
             if let range = text.range(of: "Running on http://127.0.0.1:") {
                 port = String(text[range.upperBound...].prefix { $0.isNumber })
             } else if kill(pid, 0) != 0 {
-                throw Failure.failed("moto_server exited: \(text). Run scripts/install-test-deps.sh (pip moto[server]).")
+                throw Failure.failed(
+                    "moto_server exited: \(text). Run scripts/install-test-deps.sh (pip moto[server]).")
             } else {
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -63,13 +64,16 @@ struct MotoServer {
         guard let port else { throw Failure.failed("moto_server did not report its port within 30 s") }
         let endpoint = "http://127.0.0.1:\(port)"
         let setup = try python(
-            ["setup", endpoint, regions.joined(separator: ","), buckets.joined(separator: ","),
-             functions.joined(separator: ",")])
+            [
+                "setup", endpoint, regions.joined(separator: ","), buckets.joined(separator: ","),
+                functions.joined(separator: ","),
+            ])
         guard let json = try JSONSerialization.jsonObject(with: Data(setup.utf8)) as? [String: String],
             let keyId = json["AccessKeyId"], let secret = json["SecretAccessKey"]
         else { throw Failure.failed("unexpected setup output: \(setup)") }
         let server = MotoServer(
-            endpoint: endpoint, credentials: AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, source: "moto"))
+            endpoint: endpoint, credentials: AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, source: "moto")
+        )
         return try await body(server)
     }
 
@@ -87,8 +91,10 @@ struct MotoServer {
 
     func state(region: String, layer: String, functions: [String] = [], bucket: String? = nil) throws -> LayerState {
         let output = try Self.python(
-            ["state", endpoint, credentials.accessKeyId, credentials.secretAccessKey, region, layer,
-             functions.joined(separator: ","), bucket ?? ""])
+            [
+                "state", endpoint, credentials.accessKeyId, credentials.secretAccessKey, region, layer,
+                functions.joined(separator: ","), bucket ?? "",
+            ])
         return try JSONDecoder().decode(LayerState.self, from: Data(output.utf8))
     }
 

@@ -95,7 +95,8 @@ struct PublishMotoTests {
                     zipPath: zip, layerName: "big", regions: ["eu-west-1"], s3Bucket: "layers-{region}",
                     architecture: "x86_64", inlineLimit: 1024 * 1024)
                 config.endpointURL = moto.endpoint
-                let lambda = try EndpointResolver.endpoint(for: .s3, region: "eu-west-1", flag: moto.endpoint, environment: [:])
+                let lambda = try EndpointResolver.endpoint(
+                    for: .s3, region: "eu-west-1", flag: moto.endpoint, environment: [:])
                 let s3 = S3Client(
                     client: AWSClient(
                         service: .s3, region: "eu-west-1", endpoint: lambda, credentials: moto.credentials,

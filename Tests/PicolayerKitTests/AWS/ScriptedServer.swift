@@ -94,7 +94,8 @@ final class ScriptedServer: Sendable {
                     body: body)
                 let reply = state.withLockedValue { state -> Reply in
                     state.received.append(request)
-                    return state.replies.isEmpty ? Reply(500, body: "no more scripted replies") : state.replies.removeFirst()
+                    return state.replies.isEmpty
+                        ? Reply(500, body: "no more scripted replies") : state.replies.removeFirst()
                 }
                 var headers = HTTPHeaders(reply.headers)
                 headers.replaceOrAdd(name: "Content-Length", value: String(reply.body.utf8.count))

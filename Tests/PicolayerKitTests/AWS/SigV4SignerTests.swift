@@ -122,7 +122,8 @@ struct SigV4SignerTests {
             S3Examples.self, from: Data(try SigV4TestData.text("s3-docs/s3-docs-examples.json").utf8))
         let example = try #require(examples.header_auth.first { $0.name == name })
         let signer = SigV4Signer(
-            credentials: AWSCredentials(accessKeyId: examples.access_key_id, secretAccessKey: examples.secret_access_key),
+            credentials: AWSCredentials(
+                accessKeyId: examples.access_key_id, secretAccessKey: examples.secret_access_key),
             region: "us-east-1", service: "s3", pathRule: .s3, signsPayloadHeader: true)
         let request = SignableRequest(
             method: example.method, path: example.path, query: SigV4Signer.parseQuery(example.query),
