@@ -27,13 +27,12 @@ enum Hashing {
     /// sorted order, so that the same tree always gives the same hash.
     static func sha256(directoryAt root: URL) throws -> String {
         var hasher = SHA256()
-        for entry in try FileTree.entries(under: root) {
-            hasher.update(data: Data("\(entry.kind) \(entry.relativePath)\n".utf8))
+        for entry in try TreeScanner.entries(under: root) {
+            hasher.update(data: Data("\(entry.zipName)\n".utf8))
             switch entry.kind {
             case .file:
                 hasher.update(data: Data(try sha256(fileAt: entry.url).utf8))
-            case .symlink:
-                let target = try FileManager.default.destinationOfSymbolicLink(atPath: entry.url.path)
+            case .symlink(let target):
                 hasher.update(data: Data(target.utf8))
             case .directory:
                 break
@@ -43,45 +42,27 @@ enum Hashing {
     }
 }
 
-/// A sorted walk of a folder that does not follow symlinks.
-enum FileTree {
-    enum Kind: String { case file, directory, symlink }
+/// Build walks trees with the zip writer's scanner, so that verify sees a folder as `package` will zip it.
+extension ZipSourceEntry {
+    var url: URL { URL(fileURLWithPath: sourcePath) }
 
-    struct Entry {
-        var relativePath: String
-        var url: URL
-        var kind: Kind
-        var size: Int64
-        var permissions: Int
+    var isFile: Bool {
+        if case .file = kind { return true }
+        return false
     }
 
-    static func entries(under root: URL) throws -> [Entry] {
-        var result: [Entry] = []
-        try walk(root, prefix: "", into: &result)
-        return result
-    }
+    var isDirectory: Bool { kind == .directory }
 
-    private static func walk(_ directory: URL, prefix: String, into result: inout [Entry]) throws {
-        let fileManager = FileManager.default
-        for name in try fileManager.contentsOfDirectory(atPath: directory.path).sorted() {
-            let url = directory.appendingPathComponent(name)
-            let relative = prefix.isEmpty ? name : "\(prefix)/\(name)"
-            let attributes = try fileManager.attributesOfItem(atPath: url.path)
-            let type = attributes[.type] as? FileAttributeType
-            let permissions = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0
-            let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
-            switch type {
-            case .typeSymbolicLink?:
-                result.append(
-                    Entry(relativePath: relative, url: url, kind: .symlink, size: 0, permissions: permissions))
-            case .typeDirectory?:
-                result.append(
-                    Entry(relativePath: relative, url: url, kind: .directory, size: 0, permissions: permissions))
-                try walk(url, prefix: relative, into: &result)
-            default:
-                result.append(
-                    Entry(relativePath: relative, url: url, kind: .file, size: size, permissions: permissions))
-            }
-        }
+    /// The file's size; 0 for folders and links.
+    var fileSize: Int64 {
+        if case .file(let size) = kind { return Int64(size) }
+        return 0
+    }
+}
+
+extension TreeScanner {
+    /// Every file, folder and link below `root`, in a fixed order.
+    static func entries(under root: URL) throws -> [ZipSourceEntry] {
+        try scan(root: root).entries
     }
 }

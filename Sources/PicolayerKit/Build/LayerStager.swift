@@ -60,12 +60,12 @@ struct LayerStager: Sendable {
                     try fileManager.copyItem(at: root, to: destination)
                 } else {
                     try fileManager.createDirectory(at: destination, withIntermediateDirectories: true)
-                    for entry in try FileTree.entries(under: root)
-                    where entry.kind == .file && !entry.relativePath.contains("/")
-                        && (entry.relativePath.hasSuffix(".l") || Self.isLicence(entry.relativePath))
+                    for entry in try TreeScanner.entries(under: root)
+                    where entry.isFile && !entry.path.contains("/")
+                        && (entry.path.hasSuffix(".l") || Self.isLicence(entry.path))
                     {
                         try fileManager.copyItem(
-                            at: entry.url, to: destination.appendingPathComponent(entry.relativePath))
+                            at: entry.url, to: destination.appendingPathComponent(entry.path))
                     }
                 }
             }
@@ -84,8 +84,8 @@ struct LayerStager: Sendable {
         try fileManager.createDirectory(at: lib, withIntermediateDirectories: true)
         try fileManager.copyItem(
             at: tree.appendingPathComponent("bin/picolisp"), to: bin.appendingPathComponent("picolisp"))
-        for entry in try FileTree.entries(under: tree) where entry.kind == .file {
-            let path = entry.relativePath
+        for entry in try TreeScanner.entries(under: tree) where entry.isFile {
+            let path = entry.path
             let parts = path.split(separator: "/")
             let wanted =
                 (parts.count == 1 && (path.hasSuffix(".l") || Self.isLicence(path)))
@@ -110,7 +110,7 @@ struct LayerStager: Sendable {
         // Each round bundles at least one new library or stops, so the loop ends after |available| rounds.
         for _ in 0...available.count {
             var wanted: Set<String> = []
-            for entry in try FileTree.entries(under: layer) where entry.kind == .file && ELFFile.isELF(at: entry.url) {
+            for entry in try TreeScanner.entries(under: layer) where entry.isFile && ELFFile.isELF(at: entry.url) {
                 guard let elf = try? ELFFile(contentsOf: entry.url) else { continue }
                 for name in elf.needed where !target.systemLibraries.contains(name) && !bundled.contains(name) {
                     if available.contains(name) { wanted.insert(name) }

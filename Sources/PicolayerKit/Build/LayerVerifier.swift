@@ -95,13 +95,13 @@ public struct LayerVerifier: Sendable {
 
     public func verify(directory: URL, zippedSize: Int64? = nil) async throws -> VerifyReport {
         var findings: [Finding] = []
-        let entries = try FileTree.entries(under: directory)
+        let entries = try TreeScanner.entries(under: directory)
         findings += checkBootstrap(in: directory)
         findings += checkInterpreter(in: directory)
         findings += try checkELFs(entries: entries, layer: directory)
 
-        let files = entries.filter { $0.kind == .file }
-        let unzipped = files.reduce(Int64(0)) { $0 + $1.size }
+        let files = entries.filter { $0.isFile }
+        let unzipped = files.reduce(Int64(0)) { $0 + $1.fileSize }
         let zipped: Int64
         if let zippedSize { zipped = zippedSize } else { zipped = try await Self.measureZippedSize(of: directory) }
         let sizes = LayerSizes(
@@ -222,13 +222,13 @@ public struct LayerVerifier: Sendable {
         return []
     }
 
-    func checkELFs(entries: [FileTree.Entry], layer: URL) throws -> [Finding] {
+    func checkELFs(entries: [ZipSourceEntry], layer: URL) throws -> [Finding] {
         var findings: [Finding] = []
         let bundled = Set(
-            entries.filter { $0.relativePath.hasPrefix(LayerStager.libraryFolder + "/") && $0.kind != .directory }
-                .map { String($0.relativePath.dropFirst(LayerStager.libraryFolder.count + 1)) })
-        for entry in entries where entry.kind == .file && ELFFile.isELF(at: entry.url) {
-            let path = entry.relativePath
+            entries.filter { $0.path.hasPrefix(LayerStager.libraryFolder + "/") && !$0.isDirectory }
+                .map { String($0.path.dropFirst(LayerStager.libraryFolder.count + 1)) })
+        for entry in entries where entry.isFile && ELFFile.isELF(at: entry.url) {
+            let path = entry.path
             let elf: ELFFile
             do {
                 elf = try ELFFile(contentsOf: entry.url)

@@ -30,9 +30,9 @@ public struct TemplateSet: Sendable, Equatable {
     /// The regular files directly inside `directory`.
     public static func load(from directory: URL) throws -> TemplateSet {
         var files: [String: [UInt8]] = [:]
-        for entry in try FileTree.entries(under: directory)
-        where entry.kind == .file && !entry.relativePath.contains("/") {
-            files[entry.relativePath] = Array(try Data(contentsOf: entry.url))
+        for entry in try TreeScanner.entries(under: directory)
+        where entry.isFile && !entry.path.contains("/") {
+            files[entry.path] = Array(try Data(contentsOf: entry.url))
         }
         return TemplateSet(files: files, origin: directory.path)
     }
