@@ -5,6 +5,8 @@
 #   docker  nothing can be installed here: checks that docker answers
 # Runs apt-get as root, through sudo otherwise; installs only what is missing. Used by `make layer`.
 set -euo pipefail
+# shellcheck source=scripts/apt-helpers.sh
+source "$(dirname "$0")/apt-helpers.sh"
 
 engine=${1:-none}
 case $engine in
@@ -35,16 +37,7 @@ case $engine in
         ;;
 esac
 
-missing=()
-for entry in "${need[@]}"; do
-    probe=${entry%% *}
-    package=${entry#* }
-    if [[ $probe == /* ]]; then
-        [[ -e $probe ]] || missing+=("$package")
-    else
-        command -v "$probe" >/dev/null 2>&1 || missing+=("$package")
-    fi
-done
+mapfile -t missing < <(missing_packages "${need[@]}")
 if [[ $engine == none ]]; then
     # clang must match llvm (llvm-link rejects newer bitcode), and a Swift toolchain's clang may come first
     # on PATH: ask for Debian's clang-NN of the installed llvm, or for both when llvm is absent.
@@ -55,20 +48,4 @@ if [[ $engine == none ]]; then
         missing+=("clang-$major")
     fi
 fi
-((${#missing[@]} == 0)) && exit 0
-
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-build-deps: missing ${missing[*]}; install them with your package manager" >&2
-    exit 1
-fi
-if [[ $(id -u) -eq 0 ]]; then
-    sudo_cmd=()
-elif command -v sudo >/dev/null 2>&1; then
-    sudo_cmd=(sudo)
-else
-    echo "install-build-deps: need root or sudo to install: ${missing[*]}" >&2
-    exit 1
-fi
-echo "install-build-deps: installing ${missing[*]}"
-"${sudo_cmd[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+apt_install install-build-deps "${missing[@]}"

@@ -2,6 +2,8 @@
 # Installs the system and Python packages the test suites and benchmarks use, when they are missing.
 # Runs apt-get directly as root, through sudo otherwise. Safe to run again: it only installs what is absent.
 set -euo pipefail
+# shellcheck source=scripts/apt-helpers.sh
+source "$(dirname "$0")/apt-helpers.sh"
 
 # Debian packages: each line "command-or-path package".
 need=(
@@ -43,32 +45,8 @@ need=(
     "debootstrap debootstrap"
 )
 
-missing=()
-for entry in "${need[@]}"; do
-    probe=${entry%% *}
-    package=${entry#* }
-    if [[ $probe == /* ]]; then
-        [[ -e $probe ]] || missing+=("$package")
-    else
-        command -v "$probe" >/dev/null 2>&1 || missing+=("$package")
-    fi
-done
-
-if ((${#missing[@]} > 0)); then
-    # Remove duplicates while keeping order.
-    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++')
-    echo "install-test-deps: installing ${missing[*]}"
-    if [[ $(id -u) -eq 0 ]]; then
-        sudo_cmd=()
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo_cmd=(sudo)
-    else
-        echo "install-test-deps: need root or sudo to install: ${missing[*]}" >&2
-        exit 1
-    fi
-    "${sudo_cmd[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+mapfile -t missing < <(missing_packages "${need[@]}")
+apt_install install-test-deps "${missing[@]}"
 
 # Python packages, each "module package"; installed with pip only when the import fails.
 # emulator (invoke/serve) and runtime benchmark: AWS's Runtime API client for Python (awslambdaric installs from a
@@ -80,11 +58,7 @@ pip_need=(
     "moto.server moto[server]"
     "awscli awscli"
 )
-if ! python3 -m pip --version >/dev/null 2>&1; then
-    echo "install-test-deps: installing python3-pip"
-    if [[ $(id -u) -eq 0 ]]; then apt_prefix=(); else apt_prefix=(sudo); fi
-    DEBIAN_FRONTEND=noninteractive "${apt_prefix[@]}" apt-get install -y -qq --no-install-recommends python3-pip
-fi
+python3 -m pip --version >/dev/null 2>&1 || apt_install install-test-deps python3-pip
 for entry in "${pip_need[@]}"; do
     module=${entry%% *}
     package=${entry#* }
