@@ -24,9 +24,9 @@ public struct Finding: Sendable, Equatable, CustomStringConvertible {
 /// Lambda's size limits for layers and the layer's measured sizes.
 public struct LayerSizes: Sendable, Equatable {
     /// Largest zip accepted by PublishLayerVersion inline (50 MB).
-    public static let zippedLimit: Int64 = 50 * 1024 * 1024
+    public static let zippedLimit = Int64(LambdaLimits.directUploadZippedBytes)
     /// Largest unzipped size of a function with all its layers.
-    public static let unzippedLimit: Int64 = 262_144_000
+    public static let unzippedLimit = Int64(LambdaLimits.unzippedBytes)
 
     public var fileCount: Int
     public var unzipped: Int64
