@@ -9,11 +9,42 @@ import Testing
 struct EmulatorCommandTests {
     /// The debug binary that `swift build --build-tests` produced next to the tests.
     private static func binary() throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let path = root.appendingPathComponent(".build/debug/picolayer").path
-        try #require(FileManager.default.isExecutableFile(atPath: path), "build picolayer first: swift build")
-        return path
+        try picolayerExecutable()
+    }
+
+    /// Starts picolayer with its stderr on a pipe and its stdout discarded.
+    private static func launch(_ arguments: [String]) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary())
+        process.arguments = arguments
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return (process, stderr)
+    }
+
+    /// Reads stderr until `marker` has appeared, or until it closes.
+    private static func readStderr(_ stderr: Pipe, until marker: String) async -> String {
+        await Task.detached { () -> String in
+            var text = ""
+            while !text.contains(marker) {
+                let chunk = stderr.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return text
+        }.value
+    }
+
+    /// Sends SIGINT, waits for the exit and returns its status with the rest of stderr.
+    private static func interrupt(_ process: Process, _ stderr: Pipe) async -> (Int32, String) {
+        process.interrupt()
+        let exit = await Task.detached { () -> Int32 in
+            process.waitUntilExit()
+            return process.terminationStatus
+        }.value
+        return (exit, String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
 
     @Test("invoke prints the response on stdout and START, runtime output, END, REPORT on stderr")
@@ -111,35 +142,17 @@ struct EmulatorCommandTests {
         let function = try TemporaryFunction()
         defer { function.cleanUp() }
         try function.writeExecutable(LocalLambdaTests.echoRuntime)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.binary())
-        process.arguments = ["serve", "--handler", "h.f", "--task-root", function.taskRoot, "--port", "0"]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let (process, stderr) = try Self.launch(
+            ["serve", "--handler", "h.f", "--task-root", function.taskRoot, "--port", "0"])
 
         // The first stderr line names the URL (the port was chosen by the system).
-        let banner = await Task.detached { () -> String in
-            var text = ""
-            while !text.contains("\n") {
-                let chunk = stderr.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            return text
-        }.value
+        let banner = await Self.readStderr(stderr, until: "\n")
         let url = try #require(banner.split(separator: " ").first { $0.hasPrefix("http://127.0.0.1:") })
         let response = try await curl(["-X", "POST", "--data-binary", #"{"s":1}"#, String(url)])
         #expect(response.status == 200)
         let pid = try #require(try jsonObject(response.body)["pid"] as? Int)
 
-        process.interrupt()
-        let exit = await Task.detached { () -> Int32 in
-            process.waitUntilExit()
-            return process.terminationStatus
-        }.value
-        let rest = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let (exit, rest) = await Self.interrupt(process, stderr)
         #expect(exit == 0)
         #expect(rest.contains("SIGINT: stopping the runtimes and the server"))
         // The runtime was killed: gone, or at most a zombie waiting for init to reap it.
@@ -152,32 +165,14 @@ struct EmulatorCommandTests {
         let function = try TemporaryFunction()
         defer { function.cleanUp() }
         try function.writeExecutable(shellPrelude + "next\necho \"hanging $$\"\nexec sleep 120\n")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.binary())
-        process.arguments = ["invoke", "--handler", "h.f", "--task-root", function.taskRoot, "--timeout", "100"]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let (process, stderr) = try Self.launch(
+            ["invoke", "--handler", "h.f", "--task-root", function.taskRoot, "--timeout", "100"])
         // Wait until the runtime holds the event.
-        let seen = await Task.detached { () -> String in
-            var text = ""
-            while !text.contains("hanging") {
-                let chunk = stderr.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            return text
-        }.value
+        let seen = await Self.readStderr(stderr, until: "hanging")
         let pidText = try #require(
             seen.split(separator: "\n").first { $0.hasPrefix("hanging ") }?.split(separator: " ").last)
         let pid = try #require(Int(pidText))
-        process.interrupt()
-        let exit = await Task.detached { () -> Int32 in
-            process.waitUntilExit()
-            return process.terminationStatus
-        }.value
-        let rest = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let (exit, rest) = await Self.interrupt(process, stderr)
         #expect(exit == 130)
         #expect(rest.contains("picolayer invoke: SIGINT: stopped the runtime"))
         let status = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
