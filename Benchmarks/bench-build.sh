@@ -6,6 +6,8 @@
 # Sources: Debian's pil21 tree (/usr/lib/picolisp) as pil21.tgz and stand-in libraries, served on 127.0.0.1;
 # compiled with --engine none (clang and llvm of this machine).
 set -euo pipefail
+# shellcheck source=Benchmarks/lib.sh
+source "$(dirname "$0")/lib.sh"
 binary=$(readlink -f "$1")
 work=$(mktemp -d)
 server=""
@@ -23,20 +25,13 @@ echo "MIT License" > "$work/src/picolisp-awscurl-1.0.0/LICENSE"
 tar -czf "$served/json.tgz" -C "$work/src" picolisp-json-4.1.0
 tar -czf "$served/awscurl.tgz" -C "$work/src" picolisp-awscurl-1.0.0
 
-# Templates: templates/ of this checkout, with stand-ins for a bootstrap and runtime.l not written yet.
+# Templates: templates/ of this checkout.
 here=$(cd "$(dirname "$0")/.." && pwd)
 cp "$here"/templates/* "$work/templates/"
-[[ -f $work/templates/bootstrap ]] || printf '#!/bin/sh\nexec /opt/picoLisp/bin/picolisp /opt/picoLisp/lib.l /opt/picoLisp/runtime.l\n' > "$work/templates/bootstrap"
-[[ -f $work/templates/runtime.l ]] || echo '(de main () (prinl "runtime"))' > "$work/templates/runtime.l"
 
 python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$served" > "$work/server.log" 2>&1 &
 server=$!
-port=""
-for _ in $(seq 1 50); do
-    port=$(sed -n 's/.* port \([0-9]*\) .*/\1/p' "$work/server.log" | head -1)
-    [[ -n $port ]] && break
-    sleep 0.1
-done
+port=$(port_from_log "$work/server.log" 's/.* port \([0-9]*\) .*/\1/p' 50)
 [[ -n $port ]] || { echo "bench-build: the http server did not start" >&2; exit 1; }
 url=http://127.0.0.1:$port
 

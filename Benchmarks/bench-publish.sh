@@ -3,6 +3,8 @@
 # published inline to a local moto_server with SigV4 checking on; wall time and peak RSS of each tool, measured
 # in the same run (median of RUNS runs). Targets: picolayer's peak RSS < 64 MiB; wall time <= the AWS CLI's.
 set -euo pipefail
+# shellcheck source=Benchmarks/lib.sh
+source "$(dirname "$0")/lib.sh"
 binary=$1
 runs=${RUNS:-3}
 size=$((45 * 1000 * 1000))
@@ -20,12 +22,7 @@ command -v aws >/dev/null || { echo "bench-publish: the AWS CLI is missing (scri
 # moto on a free loopback port; it prints the port it got.
 moto_server -H 127.0.0.1 -p 0 > "$work/moto.log" 2>&1 &
 moto_pid=$!
-port=""
-for _ in $(seq 1 300); do
-    port=$(sed -n 's|.*Running on http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/moto.log" | head -1)
-    [[ -n $port ]] && break
-    sleep 0.1
-done
+port=$(port_from_log "$work/moto.log" 's|.*Running on http://127.0.0.1:\([0-9]*\).*|\1|p' 300)
 [[ -n $port ]] || { echo "bench-publish: moto_server did not start" >&2; cat "$work/moto.log" >&2; exit 1; }
 endpoint=http://127.0.0.1:$port
 
