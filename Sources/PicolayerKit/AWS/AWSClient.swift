@@ -57,7 +57,9 @@ public struct AWSClient: Sendable {
     public var service: AWSService
     public var region: String
     public var endpoint: AWSEndpoint
-    public var credentials: AWSCredentials
+    public var credentials: CredentialSource
+    /// False for the few calls AWS takes unsigned (STS AssumeRoleWithWebIdentity): no Authorization is sent.
+    public var signsRequests: Bool
     public var transport: HTTPTransport
     public var timing: AWSTiming
     public var maxAttempts: Int
@@ -85,33 +87,54 @@ public struct AWSClient: Sendable {
     ]
 
     public init(
-        service: AWSService, region: String, endpoint: AWSEndpoint, credentials: AWSCredentials,
-        transport: HTTPTransport, timing: AWSTiming = .live, maxAttempts: Int = 3,
+        service: AWSService, region: String, endpoint: AWSEndpoint, credentials: CredentialSource,
+        signsRequests: Bool = true, transport: HTTPTransport, timing: AWSTiming = .live, maxAttempts: Int = 3,
         trace: (@Sendable (String) -> Void)? = nil
     ) {
         self.service = service
         self.region = region
         self.endpoint = endpoint
         self.credentials = credentials
+        self.signsRequests = signsRequests
         self.transport = transport
         self.timing = timing
         self.maxAttempts = max(1, maxAttempts)
         self.trace = trace
     }
 
-    var signer: SigV4Signer {
+    /// The same client with fixed credentials (long-term keys, or tests).
+    public init(
+        service: AWSService, region: String, endpoint: AWSEndpoint, credentials: AWSCredentials,
+        transport: HTTPTransport, timing: AWSTiming = .live, maxAttempts: Int = 3,
+        trace: (@Sendable (String) -> Void)? = nil
+    ) {
+        self.init(
+            service: service, region: region, endpoint: endpoint, credentials: .fixed(credentials),
+            transport: transport, timing: timing, maxAttempts: maxAttempts, trace: trace)
+    }
+
+    func signer(_ credentials: AWSCredentials) -> SigV4Signer {
         SigV4Signer(
             credentials: credentials, region: region, service: service.rawValue,
             pathRule: service == .s3 ? .s3 : .encodeAgain(normalize: true), signsPayloadHeader: true)
     }
 
-    /// Signs `request` as of now (corrected by any learnt clock offset), without sending it.
-    public func signed(_ request: AWSRequest, payloadHash: String, at date: Date) -> SignedRequest {
+    /// Signs `request` with `credentials` as of `date`, without sending it.
+    public func signed(
+        _ request: AWSRequest, payloadHash: String, at date: Date, credentials: AWSCredentials
+    ) -> SignedRequest {
         var headers: [(name: String, value: String)] = [(name: "Host", value: endpoint.hostHeader)]
         headers += request.headers
         let signable = SignableRequest(
             method: request.method, path: endpoint.basePath + request.path, query: request.query, headers: headers)
-        return signer.sign(signable, payloadHash: payloadHash, at: date)
+        return signer(credentials).sign(signable, payloadHash: payloadHash, at: date)
+    }
+
+    /// The request as sent without a signature: the canonical path and query, the caller's headers.
+    func unsigned(_ request: AWSRequest) -> SignableRequest {
+        SignableRequest(
+            method: request.method, path: endpoint.basePath + request.path, query: request.query,
+            headers: request.headers)
     }
 
     /// Sends `request` and answers the 2xx response; any other answer becomes `AWSError.service`.
@@ -126,10 +149,16 @@ public struct AWSClient: Sendable {
         var skewCorrected = false
         while true {
             let signedAt = timing.now().addingTimeInterval(await offset.seconds)
-            let signed = signed(request, payloadHash: payloadHash, at: signedAt)
+            let outgoing: SignableRequest
+            if signsRequests {
+                let current = try await credentials.current()
+                outgoing = signed(request, payloadHash: payloadHash, at: signedAt, credentials: current).request
+            } else {
+                outgoing = unsigned(request)
+            }
             let wire = HTTPRequest(
-                endpoint: endpoint, method: request.method, path: signed.request.path, query: signed.request.wireQuery,
-                headers: signed.request.headers.filter { $0.name.lowercased() != "host" }
+                endpoint: endpoint, method: request.method, path: outgoing.path, query: outgoing.wireQuery,
+                headers: outgoing.headers.filter { $0.name.lowercased() != "host" }
                     + [(name: "Host", value: endpoint.hostHeader)],
                 body: request.body)
             trace?("\(request.operation) attempt \(attempt): \(request.method) \(endpoint.description)\(wire.path)")

@@ -5,6 +5,10 @@ import Foundation
 public enum AWSError: Error, LocalizedError, Equatable {
     case noCredentials(searched: [String])
     case partialCredentials(source: String, missing: String)
+    /// A source was configured but what it gave (or how it is configured) cannot be used.
+    case invalidCredentials(source: String, reason: String)
+    /// A source was configured and tried, but failed; `remedy` says what to do.
+    case credentialSourceFailed(source: String, reason: String, remedy: String)
     case unreadableConfigFile(path: String, reason: String)
     case noRegion(searched: [String])
     case invalidEndpoint(String)
@@ -22,9 +26,14 @@ public enum AWSError: Error, LocalizedError, Equatable {
         case .noCredentials(let searched):
             return "no AWS credentials found. Searched:\n"
                 + searched.map { "  - \($0)" }.joined(separator: "\n")
-                + "\nSet AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile NAME for a profile with keys."
+                + "\nSet AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile NAME for a configured profile "
+                + "(keys, role_arn, sso_session, credential_process); see docs/credentials.md."
         case .partialCredentials(let source, let missing):
             return "incomplete AWS credentials in \(source): \(missing) is missing. Add it or remove the other key."
+        case .invalidCredentials(let source, let reason):
+            return "unusable AWS credentials from \(source): \(reason)."
+        case .credentialSourceFailed(let source, let reason, let remedy):
+            return "could not get AWS credentials from \(source): \(reason). \(remedy)"
         case .unreadableConfigFile(let path, let reason):
             return
                 "cannot read AWS config file \(path): \(reason). Fix its permissions or point the variable elsewhere."

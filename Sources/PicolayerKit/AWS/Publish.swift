@@ -193,7 +193,8 @@ public struct LayerZip: Sendable, Equatable {
 /// the others. Side effects come in through `transport` and `timing`.
 public struct Publisher: Sendable {
     public var configuration: PublishConfiguration
-    public var credentials: AWSCredentials
+    /// Asked before each request, so temporary credentials are refreshed during a long multi-region publish.
+    public var credentials: CredentialSource
     public var environment: [String: String]
     public var transport: HTTPTransport
     public var timing: AWSTiming
@@ -203,7 +204,7 @@ public struct Publisher: Sendable {
     public var detectArchitecture: @Sendable (String) throws -> String
 
     public init(
-        configuration: PublishConfiguration, credentials: AWSCredentials, environment: [String: String],
+        configuration: PublishConfiguration, credentials: CredentialSource, environment: [String: String],
         transport: HTTPTransport = .live(), timing: AWSTiming = .live,
         log: @escaping @Sendable (String) -> Void = { _ in },
         detectArchitecture: @escaping @Sendable (String) throws -> String = Publisher.architectureFromZip
@@ -404,7 +405,8 @@ public struct Publisher: Sendable {
         }
         let request = try LambdaClient.publishRequest(input)
         let hash = try await request.body.sha256Hex()
-        let signed = lambda.client.signed(request, payloadHash: hash, at: timing.now())
+        let signed = lambda.client.signed(
+            request, payloadHash: hash, at: timing.now(), credentials: try await credentials.current())
         lines.append(
             Self.redacted(
                 signed, endpoint: lambda.client.endpoint, bodyLength: request.body.length, inline: bucket == nil))

@@ -58,6 +58,7 @@ public struct AWSEndpoint: Sendable, Equatable {
 public enum AWSService: String, Sendable {
     case lambda
     case s3
+    case sts
 
     /// The suffix of `AWS_ENDPOINT_URL_<ID>` (the service id upper-cased, spaces as `_`).
     var endpointEnvironmentName: String { "AWS_ENDPOINT_URL_\(rawValue.uppercased())" }

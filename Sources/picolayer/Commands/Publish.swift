@@ -7,8 +7,8 @@ extension Picolayer {
         static let configuration = CommandConfiguration(
             abstract: "Publish the layer zip to one or many AWS regions (SigV4-signed Lambda API calls).",
             discussion: """
-                Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), else the profile \
-                (--profile, AWS_PROFILE) in ~/.aws/credentials and ~/.aws/config. Region: --region, AWS_REGION, \
+                Credentials: the AWS CLI's chain (environment, roles, web identity, SSO, the profile's keys, \
+                credential_process, container, EC2 instance metadata; see docs/credentials.md). Region: --region, AWS_REGION, \
                 AWS_DEFAULT_REGION, the profile. Nothing new is published when the newest layer version already \
                 holds the zip (use --force).
                 """)
@@ -52,11 +52,7 @@ extension Picolayer {
         @Option(help: "x86_64 or arm64 (default: read from bin/picolisp in the zip).")
         var arch: String?
 
-        @Option(help: "Named profile of ~/.aws/credentials and ~/.aws/config.")
-        var profile: String?
-
-        @Option(help: "Send requests to this URL instead of the AWS endpoints (e.g. a local moto server).")
-        var endpointURL: String?
+        @OptionGroup var aws: AWSOptions
 
         @Option(help: "Regions published at the same time.")
         var maxConcurrency: Int = 4
@@ -70,9 +66,6 @@ extension Picolayer {
         @Flag(help: "Publish even when the newest version already holds this zip.")
         var force = false
 
-        @Flag(help: "Print progress and each request attempt to stderr.")
-        var verbose = false
-
         func validate() throws {
             if region != nil && regions != nil { throw ValidationError("Use --region or --regions, not both.") }
             if maxConcurrency < 1 { throw ValidationError("--max-concurrency must be at least 1.") }
@@ -82,8 +75,7 @@ extension Picolayer {
         }
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
-            let context = AWSConfigContext(environment: environment, explicitProfile: profile)
+            let context = aws.context
             let regionList: [String]
             if let regions {
                 regionList = regions.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -91,25 +83,30 @@ extension Picolayer {
             } else {
                 regionList = [try RegionResolver.resolve(flag: region, context: context)]
             }
-            let credentials: AWSCredentials
-            do {
-                credentials = try CredentialResolver().resolve(context)
-            } catch let error as AWSError where dryRun {
-                printError("note: \(error.localizedDescription)\n(dry run continues with a placeholder key)")
-                credentials = AWSCredentials(
-                    accessKeyId: "AKIDPLACEHOLDER", secretAccessKey: "placeholder", source: "placeholder for --dry-run")
-            }
             let configuration = PublishConfiguration(
                 zipPath: zip, layerName: layerName, regions: regionList, s3Bucket: s3Bucket, makePublic: `public`,
                 principal: principal, organizationId: organization, functions: functions, description: description,
                 licenseInfo: licenseInfo,
                 compatibleRuntimes: compatibleRuntimes.split(separator: ",").map { String($0) },
-                architecture: arch, force: force, dryRun: dryRun, endpointURL: endpointURL,
+                architecture: arch, force: force, dryRun: dryRun, endpointURL: aws.endpointURL,
                 maxConcurrency: maxConcurrency)
-            let showProgress = verbose || dryRun
+            let showProgress = aws.verbose || dryRun
             let report = try await HTTPTransport.withLive { transport in
+                let lookup = aws.lookup(transport: transport, region: regionList.first)
+                let credentials: CredentialSource
+                do {
+                    let resolved = try await CredentialSource.resolvedNow(lookup)
+                    credentials = resolved.source
+                    if showProgress { printError("credentials: \(resolved.first.source)") }
+                } catch let error as AWSError where dryRun {
+                    printError("note: \(error.localizedDescription)\n(dry run continues with a placeholder key)")
+                    credentials = .fixed(
+                        AWSCredentials(
+                            accessKeyId: "AKIDPLACEHOLDER", secretAccessKey: "placeholder",
+                            source: "placeholder for --dry-run"))
+                }
                 let publisher = Publisher(
-                    configuration: configuration, credentials: credentials, environment: environment,
+                    configuration: configuration, credentials: credentials, environment: context.environment,
                     transport: transport, log: { line in if showProgress { printError(line) } })
                 return try await publisher.run()
             }
@@ -117,8 +114,4 @@ extension Picolayer {
             if report.anyFailed { throw ExitCode.failure }
         }
     }
-}
-
-private func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
 }

@@ -3,7 +3,9 @@ import PicolayerKit
 import Testing
 
 /// A temporary home directory with optional `.aws/credentials` and `.aws/config`, removed afterwards.
-func withAWSHome<T>(credentials: String? = nil, config: String? = nil, _ body: (String) throws -> T) throws -> T {
+func withAWSHome<T>(
+    credentials: String? = nil, config: String? = nil, _ body: (String) async throws -> T
+) async throws -> T {
     let home = FileManager.default.temporaryDirectory.appendingPathComponent("picolayer-aws-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: home.appendingPathComponent(".aws"), withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: home) }
@@ -13,7 +15,7 @@ func withAWSHome<T>(credentials: String? = nil, config: String? = nil, _ body: (
     if let config {
         try config.write(to: home.appendingPathComponent(".aws/config"), atomically: true, encoding: .utf8)
     }
-    return try body(home.path)
+    return try await body(home.path)
 }
 
 @Suite("Credentials, region and endpoints")
@@ -50,13 +52,13 @@ struct CredentialsTests {
         """
 
     @Test("environment keys win over the files when no --profile is given")
-    func environmentFirst() throws {
-        try withAWSHome(credentials: credentialsFile, config: configFile) { home in
+    func environmentFirst() async throws {
+        try await withAWSHome(credentials: credentialsFile, config: configFile) { home in
             let env = [
                 "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env-secret", "AWS_SESSION_TOKEN": "env-token",
                 "AWS_PROFILE": "dev",
             ]
-            let found = try CredentialResolver().resolve(AWSConfigContext(environment: env, homeDirectory: home))
+            let found = try await CredentialResolver().resolve(AWSConfigContext(environment: env, homeDirectory: home))
             #expect(found.accessKeyId == "AKIAENV")
             #expect(found.sessionToken == "env-token")
             #expect(found.source == "environment")
@@ -64,10 +66,10 @@ struct CredentialsTests {
     }
 
     @Test("--profile switches the environment keys off; AWS_PROFILE does not")
-    func explicitProfileSkipsEnvironment() throws {
-        try withAWSHome(credentials: credentialsFile, config: configFile) { home in
+    func explicitProfileSkipsEnvironment() async throws {
+        try await withAWSHome(credentials: credentialsFile, config: configFile) { home in
             let env = ["AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env-secret"]
-            let found = try CredentialResolver().resolve(
+            let found = try await CredentialResolver().resolve(
                 AWSConfigContext(environment: env, homeDirectory: home, explicitProfile: "dev"))
             #expect(found.accessKeyId == "AKIADEV")
             #expect(found.secretAccessKey == "dev-secret")
@@ -76,12 +78,12 @@ struct CredentialsTests {
     }
 
     @Test("the credentials file beats the config file for the same profile; config keys are used otherwise")
-    func credentialsBeatConfig() throws {
-        try withAWSHome(credentials: credentialsFile, config: configFile) { home in
-            let dev = try CredentialResolver().resolve(
+    func credentialsBeatConfig() async throws {
+        try await withAWSHome(credentials: credentialsFile, config: configFile) { home in
+            let dev = try await CredentialResolver().resolve(
                 AWSConfigContext(environment: ["AWS_PROFILE": "dev"], homeDirectory: home))
             #expect(dev.accessKeyId == "AKIADEV")
-            let onlyConfig = try CredentialResolver().resolve(
+            let onlyConfig = try await CredentialResolver().resolve(
                 AWSConfigContext(environment: ["AWS_PROFILE": "only-config"], homeDirectory: home))
             #expect(onlyConfig.accessKeyId == "AKIAONLYCONFIG")
             #expect(onlyConfig.source.hasSuffix("config [only-config]"))
@@ -89,22 +91,22 @@ struct CredentialsTests {
     }
 
     @Test("AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE move the files")
-    func fileOverrides() throws {
-        try withAWSHome(credentials: credentialsFile, config: configFile) { home in
+    func fileOverrides() async throws {
+        try await withAWSHome(credentials: credentialsFile, config: configFile) { home in
             let env = [
                 "AWS_SHARED_CREDENTIALS_FILE": "\(home)/nowhere", "AWS_CONFIG_FILE": "\(home)/.aws/config",
                 "AWS_PROFILE": "dev",
             ]
-            let found = try CredentialResolver().resolve(AWSConfigContext(environment: env, homeDirectory: home))
+            let found = try await CredentialResolver().resolve(AWSConfigContext(environment: env, homeDirectory: home))
             #expect(found.accessKeyId == "AKIACONFIGDEV")
         }
     }
 
     @Test("nothing found lists every place searched, and no secret")
-    func nothingFound() throws {
-        try withAWSHome(config: configFile) { home in
+    func nothingFound() async throws {
+        try await withAWSHome(config: configFile) { home in
             let context = AWSConfigContext(environment: ["AWS_PROFILE": "ignored"], homeDirectory: home)
-            let error = #expect(throws: AWSError.self) { try CredentialResolver().resolve(context) }
+            let error = await #expect(throws: AWSError.self) { try await CredentialResolver().resolve(context) }
             let text = error?.localizedDescription ?? ""
             #expect(text.contains("AWS_ACCESS_KEY_ID"))
             #expect(text.contains("\(home)/.aws/credentials does not exist"))
@@ -114,26 +116,26 @@ struct CredentialsTests {
     }
 
     @Test("an access key without its secret is an error, not a fall-through")
-    func partialEnvironment() throws {
+    func partialEnvironment() async throws {
         let context = AWSConfigContext(environment: ["AWS_ACCESS_KEY_ID": "AKIAENV"], homeDirectory: "/nonexistent")
-        #expect(throws: AWSError.partialCredentials(source: "environment", missing: "AWS_SECRET_ACCESS_KEY")) {
-            try CredentialResolver().resolve(context)
+        await #expect(throws: AWSError.partialCredentials(source: "environment", missing: "AWS_SECRET_ACCESS_KEY")) {
+            try await CredentialResolver().resolve(context)
         }
     }
 
     @Test("providers can be appended and report what they searched")
-    func appendedProvider() throws {
+    func appendedProvider() async throws {
         let later = CredentialProvider(name: "imds") { _ in (nil, "no instance metadata service configured") }
         let resolver = CredentialResolver(providers: CredentialResolver.standardProviders + [later])
-        let error = #expect(throws: AWSError.self) {
-            try resolver.resolve(AWSConfigContext(environment: [:], homeDirectory: "/nonexistent"))
+        let error = await #expect(throws: AWSError.self) {
+            try await resolver.resolve(AWSConfigContext(environment: [:], homeDirectory: "/nonexistent"))
         }
         #expect(error?.localizedDescription.contains("imds: no instance metadata service configured") == true)
     }
 
     @Test("region: flag, AWS_REGION, AWS_DEFAULT_REGION, then the profile; bare [name] in config is no profile")
-    func regionOrder() throws {
-        try withAWSHome(config: configFile) { home in
+    func regionOrder() async throws {
+        try await withAWSHome(config: configFile) { home in
             func region(_ flag: String?, _ env: [String: String]) throws -> String {
                 try RegionResolver.resolve(flag: flag, context: AWSConfigContext(environment: env, homeDirectory: home))
             }
@@ -149,7 +151,7 @@ struct CredentialsTests {
     }
 
     @Test("endpoints follow the partition and the override variables")
-    func endpoints() throws {
+    func endpoints() async throws {
         func host(_ service: AWSService, _ region: String, _ flag: String? = nil, _ env: [String: String] = [:]) throws
             -> String
         {

@@ -27,7 +27,7 @@ struct PublishMotoTests {
         var configuration = configuration
         configuration.endpointURL = moto.endpoint
         return Publisher(
-            configuration: configuration, credentials: credentials ?? moto.credentials, environment: [:],
+            configuration: configuration, credentials: .fixed(credentials ?? moto.credentials), environment: [:],
             timing: FakeTiming(now: Date()).timing)
     }
 
@@ -120,7 +120,7 @@ struct PublishMotoTests {
                 zipPath: zip, layerName: "x", regions: ["us-east-1"], architecture: "x86_64", inlineLimit: 1024)
             let calls = NIOLockedValueBox(0)
             let publisher = Publisher(
-                configuration: config, credentials: testCredentials, environment: [:],
+                configuration: config, credentials: .fixed(testCredentials), environment: [:],
                 transport: HTTPTransport { _ in
                     calls.withLockedValue { $0 += 1 }
                     return HTTPResponse(status: 500, headers: [], body: [])

@@ -7,12 +7,27 @@ public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
     public var sessionToken: String?
     /// Where they came from, e.g. `environment` or `shared credentials file /root/.aws/credentials [dev]`.
     public var source: String
+    /// When temporary credentials stop working; `nil` for long-term keys.
+    public var expiration: Date?
+    /// The account, when the source says so (`AWS_ACCOUNT_ID`, `credential_process`, SSO).
+    public var accountId: String?
 
-    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil, source: String = "") {
+    public init(
+        accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil, source: String = "",
+        expiration: Date? = nil, accountId: String? = nil
+    ) {
         self.accessKeyId = accessKeyId
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
         self.source = source
+        self.expiration = expiration
+        self.accountId = accountId
+    }
+
+    /// True when the credentials expire within `margin` seconds of `now` (never for long-term keys).
+    public func expires(within margin: TimeInterval, of now: Date) -> Bool {
+        guard let expiration else { return false }
+        return expiration.timeIntervalSince(now) <= margin
     }
 
     public var description: String {
@@ -57,22 +72,61 @@ public struct AWSConfigContext: Sendable {
     }
 }
 
+/// Everything a provider may use: the configuration, the network and the clock. Providers that call AWS (STS,
+/// the SSO portal) or a local endpoint (container, IMDS) go through `transport`; tests pass their own servers.
+public struct CredentialLookup: Sendable {
+    public var context: AWSConfigContext
+    public var transport: HTTPTransport
+    public var timing: AWSTiming
+    /// `--region`, used for STS before the environment and the profile.
+    public var regionFlag: String?
+    /// Profiles entered through `source_profile`, outermost first, to stop cycles.
+    public var profileChain: [String]
+    /// Receives one line per network call a provider makes (for `--verbose`).
+    public var trace: (@Sendable (String) -> Void)?
+
+    public init(
+        context: AWSConfigContext, transport: HTTPTransport = .live(), timing: AWSTiming = .live,
+        regionFlag: String? = nil, profileChain: [String] = [], trace: (@Sendable (String) -> Void)? = nil
+    ) {
+        self.context = context
+        self.transport = transport
+        self.timing = timing
+        self.regionFlag = regionFlag
+        self.profileChain = profileChain
+        self.trace = trace
+    }
+
+    /// The region for STS calls: `--region`, the environment, the profile, else `us-east-1`.
+    public var stsRegion: String {
+        (try? RegionResolver.resolve(flag: regionFlag, context: context)) ?? "us-east-1"
+    }
+
+    /// The same lookup switched to profile `name`, as `source_profile` does: the environment's keys and web
+    /// identity variables no longer apply (they belong to the outermost profile only).
+    public func switchingProfile(to name: String) -> CredentialLookup {
+        var copy = self
+        copy.context.explicitProfile = name
+        copy.profileChain.append(context.profileName)
+        return copy
+    }
+}
+
 /// One way to find credentials. `search` answers the credentials, or `nil` plus a line saying what it looked at,
 /// so that "nothing found" can list every place searched. Throws when something is found but unusable.
 public struct CredentialProvider: Sendable {
     public var name: String
-    public var search: @Sendable (AWSConfigContext) throws -> (credentials: AWSCredentials?, searched: String)
+    public var search: @Sendable (CredentialLookup) async throws -> (credentials: AWSCredentials?, searched: String)
 
     public init(
-        name: String, search: @escaping @Sendable (AWSConfigContext) throws -> (AWSCredentials?, String)
+        name: String, search: @escaping @Sendable (CredentialLookup) async throws -> (AWSCredentials?, String)
     ) {
         self.name = name
         self.search = search
     }
 }
 
-/// Tries providers in order; the first with credentials wins. Later issues append providers (roles, web
-/// identity, SSO, process, container, IMDS) to `providers` without changing callers.
+/// Tries providers in order; the first with credentials wins.
 public struct CredentialResolver: Sendable {
     public var providers: [CredentialProvider]
 
@@ -80,24 +134,38 @@ public struct CredentialResolver: Sendable {
         self.providers = providers
     }
 
-    /// The AWS CLI order for the sources implemented so far: environment, shared credentials file, config file.
-    public static let standardProviders: [CredentialProvider] = [.environment, .sharedCredentialsFile, .configFile]
+    /// The AWS CLI v2 order (reference/sigv4.md section 4).
+    public static let standardProviders: [CredentialProvider] = [
+        .environment, .assumeRole, .webIdentity, .sso, .sharedCredentialsFile, .process, .configFile, .container,
+        .instanceMetadata,
+    ]
 
-    public func resolve(_ context: AWSConfigContext) throws -> AWSCredentials {
+    /// What a `source_profile` may hold, in botocore's order: a role, web identity, SSO, keys in either file, a
+    /// process. No environment keys, no container or instance metadata (those are `credential_source`).
+    public static let sourceProfileProviders: [CredentialProvider] = [
+        .assumeRole, .webIdentity, .sso, .sharedCredentialsFile, .process, .configFile,
+    ]
+
+    public func resolve(_ lookup: CredentialLookup) async throws -> AWSCredentials {
         var searched: [String] = []
         for provider in providers {
-            let (credentials, note) = try provider.search(context)
+            let (credentials, note) = try await provider.search(lookup)
             if let credentials { return credentials }
             searched.append("\(provider.name): \(note)")
         }
         throw AWSError.noCredentials(searched: searched)
+    }
+
+    public func resolve(_ context: AWSConfigContext) async throws -> AWSCredentials {
+        try await resolve(CredentialLookup(context: context))
     }
 }
 
 extension CredentialProvider {
     /// `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN` or `AWS_SECURITY_TOKEN`).
     /// Skipped when `--profile` was given, as the AWS CLI does.
-    public static let environment = CredentialProvider(name: "environment") { context in
+    public static let environment = CredentialProvider(name: "environment") { lookup in
+        let context = lookup.context
         if let profile = context.explicitProfile {
             return (nil, "skipped because --profile \(profile) was given")
         }
@@ -108,11 +176,21 @@ extension CredentialProvider {
         case (nil, nil):
             return (nil, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
         case (let keyId?, let secret?):
-            let token = [env["AWS_SESSION_TOKEN"], env["AWS_SECURITY_TOKEN"]].compactMap { $0 }.first { !$0.isEmpty }
-            return (
-                AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, sessionToken: token, source: "environment"),
-                ""
-            )
+            // botocore reads AWS_SECURITY_TOKEN first.
+            let token = [env["AWS_SECURITY_TOKEN"], env["AWS_SESSION_TOKEN"]].compactMap { $0 }.first { !$0.isEmpty }
+            var expiration: Date?
+            if let text = env["AWS_CREDENTIAL_EXPIRATION"], !text.isEmpty {
+                guard let date = AWSDate.parse(text) else {
+                    throw AWSError.invalidCredentials(
+                        source: "environment",
+                        reason: "AWS_CREDENTIAL_EXPIRATION '\(text)' is not an ISO 8601 time such as 2026-11-24T12:00:00Z")
+                }
+                expiration = date
+            }
+            let credentials = AWSCredentials(
+                accessKeyId: keyId, secretAccessKey: secret, sessionToken: token, source: "environment",
+                expiration: expiration, accountId: env["AWS_ACCOUNT_ID"].flatMap { $0.isEmpty ? nil : $0 })
+            return (credentials, "")
         case (_?, nil):
             throw AWSError.partialCredentials(source: "environment", missing: "AWS_SECRET_ACCESS_KEY")
         case (nil, _?):
@@ -121,7 +199,8 @@ extension CredentialProvider {
     }
 
     /// `[NAME]` in `~/.aws/credentials` (or `AWS_SHARED_CREDENTIALS_FILE`).
-    public static let sharedCredentialsFile = CredentialProvider(name: "shared credentials file") { context in
+    public static let sharedCredentialsFile = CredentialProvider(name: "shared credentials file") { lookup in
+        let context = lookup.context
         let path = context.credentialsFilePath
         guard FileManager.default.fileExists(atPath: path) else { return (nil, "\(path) does not exist") }
         let file = try AWSConfigFile(contentsOfFile: path)
@@ -132,7 +211,8 @@ extension CredentialProvider {
     }
 
     /// Static keys in `[default]` / `[profile NAME]` of `~/.aws/config` (or `AWS_CONFIG_FILE`).
-    public static let configFile = CredentialProvider(name: "config file") { context in
+    public static let configFile = CredentialProvider(name: "config file") { lookup in
+        let context = lookup.context
         let path = context.configFilePath
         guard FileManager.default.fileExists(atPath: path) else { return (nil, "\(path) does not exist") }
         let file = try AWSConfigFile(contentsOfFile: path)
