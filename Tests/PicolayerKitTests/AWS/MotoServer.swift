@@ -16,8 +16,22 @@ struct MotoServer {
         }
     }
 
-    /// Starts moto, creates an IAM user allowed lambda:* and s3:*, buckets and functions with boto3 while auth
-    /// is off, then switches signature checking on. The server is stopped and its files removed after `body`.
+    /// moto's default account.
+    static let account = "123456789012"
+    /// A role any principal (and GitHub's OIDC provider) may assume, allowed what the user is allowed.
+    static let deployerRoleArn = "arn:aws:iam::123456789012:role/picolayer-deployer"
+    /// The execution role the functions made by `functions:` run with.
+    static let functionRoleArn = "arn:aws:iam::123456789012:role/picolayer-fn"
+
+    /// Lets the next `count` requests through without a signature check (moto's `reset-auth`), e.g. for the
+    /// unsigned AssumeRoleWithWebIdentity; checking resumes after them.
+    func allowUnsignedRequests(_ count: Int) throws {
+        _ = try Self.python(["reset-auth", endpoint, String(count)])
+    }
+
+    /// Starts moto, creates an IAM user allowed lambda:*, s3:*, sts:* and iam:PassRole, the role
+    /// `picolayer-deployer` with the same rights, buckets and functions with boto3 while auth is off, then
+    /// switches signature checking on. The server is stopped and its files removed after `body`.
     static func with<T>(
         regions: [String], buckets: [String] = [], functions: [String] = [],
         _ body: (MotoServer) async throws -> T
@@ -165,6 +179,7 @@ struct MotoServer {
         import boto3
 
         EMPTY = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        ALLOWED = ["lambda:*", "s3:*", "sts:*", "iam:PassRole"]
 
         def client(service, endpoint, region, key="testing", secret="testing"):
             c = boto3.client(service, endpoint_url=endpoint, region_name=region,
@@ -180,8 +195,15 @@ struct MotoServer {
             iam = client("iam", endpoint, "us-east-1")
             iam.create_user(UserName="picolayer-test")
             iam.put_user_policy(UserName="picolayer-test", PolicyName="allow", PolicyDocument=json.dumps(
-                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["lambda:*", "s3:*"], "Resource": "*"}]}))
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ALLOWED, "Resource": "*"}]}))
             key = iam.create_access_key(UserName="picolayer-test")["AccessKey"]
+            iam.create_role(RoleName="picolayer-deployer", AssumeRolePolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"},
+                    {"Effect": "Allow", "Principal": {"Federated": "token.actions.githubusercontent.com"},
+                     "Action": "sts:AssumeRoleWithWebIdentity"}]}))
+            iam.put_role_policy(RoleName="picolayer-deployer", PolicyName="allow", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ALLOWED, "Resource": "*"}]}))
             role = iam.create_role(RoleName="picolayer-fn", AssumeRolePolicyDocument=json.dumps(
                 {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
             code = io.BytesIO()
@@ -225,8 +247,15 @@ struct MotoServer {
                 out["objects"] = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
             print(json.dumps(out))
 
+        def reset_auth(endpoint, count):
+            req = urllib.request.Request(endpoint + "/moto-api/reset-auth", data=count.encode(), method="POST",
+                                         headers={"Content-Type": "text/plain"})
+            print(urllib.request.urlopen(req).read().decode())
+
         if sys.argv[1] == "setup":
             setup(*sys.argv[2:6])
+        elif sys.argv[1] == "reset-auth":
+            reset_auth(*sys.argv[2:4])
         else:
             state(*sys.argv[2:9])
         """#

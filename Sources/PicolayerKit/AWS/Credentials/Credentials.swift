@@ -183,7 +183,7 @@ extension CredentialProvider {
                 guard let date = AWSDate.parse(text) else {
                     throw AWSError.invalidCredentials(
                         source: "environment",
-                        reason: "AWS_CREDENTIAL_EXPIRATION '\(text)' is not an ISO 8601 time such as 2026-11-24T12:00:00Z")
+                        reason: "AWS_CREDENTIAL_EXPIRATION '\(text)' is not an ISO 8601 time (2026-11-24T12:00:00Z)")
                 }
                 expiration = date
             }
