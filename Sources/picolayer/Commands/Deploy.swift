@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import PicolayerKit
+
+extension Picolayer {
+    struct Deploy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Deploy a function's code and configuration to AWS Lambda (runtime provided.al2023).",
+            discussion: """
+                Zips the folder (or takes the zip), uploads it unless the function already has the same CodeSha256, \
+                waits until Lambda has applied it, then sets handler, layers (other layers are kept), memory, \
+                timeout and environment, waits again, and optionally publishes a version. --env replaces the \
+                function's whole set of variables; without --env they are kept. Credentials and region as for \
+                publish (see docs/credentials.md).
+                """)
+
+        @Option(name: .customLong("function"), help: "The function's name (or ARN).")
+        var functionName: String
+
+        @Option(help: "The function's folder (zipped reproducibly) or a zip file.")
+        var code: String
+
+        @Option(help: "path/file.function, e.g. main.handler (default when creating: main.handler).")
+        var handler: String?
+
+        @Option(
+            name: .customLong("layer"),
+            help: "A layer version ARN to attach (repeatable); replaces any other version of that layer.")
+        var layers: [String] = []
+
+        @Flag(help: "Attach the newest version of --layer-name published in the region.")
+        var withPublishedLayer = false
+
+        @Option(help: "With --with-published-layer: the layer's name or ARN.")
+        var layerName: String = DeployConfiguration.defaultLayerName
+
+        @Flag(help: "Create the function if it does not exist (needs --role).")
+        var create = false
+
+        @Option(help: "With --create: the execution role ARN.")
+        var role: String?
+
+        @Option(help: "Memory in MB (128-10240).")
+        var memory: Int?
+
+        @Option(help: "Timeout in seconds (1-900).")
+        var timeout: Int?
+
+        @Option(help: "x86_64 or arm64 (default: keep the function's; x86_64 when creating).")
+        var arch: String?
+
+        @Option(name: .customLong("env"), help: "K=V; the variables replace the function's whole set (repeatable).")
+        var env: [String] = []
+
+        @Flag(help: "Publish a version of the deployed code.")
+        var publishVersion = false
+
+        @Option(help: "The function's region.")
+        var region: String?
+
+        @OptionGroup var aws: AWSOptions
+
+        @Flag(help: "Print the result as JSON.")
+        var json = false
+
+        func validate() throws {
+            if create && role == nil { throw ValidationError("--create needs --role ROLE_ARN (the execution role).") }
+            if withPublishedLayer && !layers.isEmpty {
+                throw ValidationError("Use --layer or --with-published-layer, not both.")
+            }
+            _ = try variables()
+        }
+
+        /// `--env K=V` as a map; `nil` when none was given (the function keeps its variables).
+        func variables() throws -> [String: String]? {
+            guard !env.isEmpty else { return nil }
+            var result: [String: String] = [:]
+            for item in env {
+                guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                    throw ValidationError("--env wants NAME=VALUE, not '\(item)'.")
+                }
+                result[String(item[..<equals])] = String(item[item.index(after: equals)...])
+            }
+            return result
+        }
+
+        func run() async throws {
+            let context = aws.context
+            let resolvedRegion = try RegionResolver.resolve(flag: region, context: context)
+            let configuration = DeployConfiguration(
+                functionName: functionName, codePath: code, region: resolvedRegion, handler: handler, layers: layers,
+                withPublishedLayer: withPublishedLayer, layerName: layerName, create: create, role: role,
+                memorySize: memory, timeout: timeout, architecture: arch, environment: try variables(),
+                publishVersion: publishVersion, endpointURL: aws.endpointURL)
+            try configuration.validate()
+            var trace: (@Sendable (String) -> Void)?
+            if aws.verbose { trace = { line in printError(line) } }
+            let verbose = aws.verbose
+            let report = try await HTTPTransport.withLive { transport in
+                let lookup = aws.lookup(transport: transport, region: resolvedRegion)
+                let resolved = try await CredentialSource.resolvedNow(lookup)
+                if verbose { printError("credentials: \(resolved.first.source)") }
+                let deployer = Deployer(
+                    configuration: configuration, credentials: resolved.source, environment: context.environment,
+                    transport: transport, log: { line in printError(line) }, trace: trace)
+                return try await deployer.run()
+            }
+            print(json ? try report.json() : report.table())
+        }
+    }
+}
