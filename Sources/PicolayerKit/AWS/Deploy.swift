@@ -24,6 +24,8 @@ public struct DeployConfiguration: Sendable {
     /// The function's variables, replacing the whole map; `nil` keeps the variables the function has.
     public var environment: [String: String]?
     public var publishVersion: Bool
+    /// Read the function and report what would change, without changing anything.
+    public var dryRun: Bool
     public var endpointURL: String?
     /// Largest zip sent inline (Lambda's limit for direct upload).
     public var inlineLimit: Int64
@@ -47,7 +49,8 @@ public struct DeployConfiguration: Sendable {
         withPublishedLayer: Bool = false, layerName: String = DeployConfiguration.defaultLayerName,
         create: Bool = false, role: String? = nil, memorySize: Int? = nil, timeout: Int? = nil,
         architecture: String? = nil, environment: [String: String]? = nil, publishVersion: Bool = false,
-        endpointURL: String? = nil, inlineLimit: Int64 = Int64(LambdaLimits.directUploadZippedBytes),
+        dryRun: Bool = false, endpointURL: String? = nil,
+        inlineLimit: Int64 = Int64(LambdaLimits.directUploadZippedBytes),
         waitLimit: Duration = .seconds(300), firstPoll: Duration = .seconds(1), maxPoll: Duration = .seconds(5),
         conflictRetries: Int = 5
     ) {
@@ -65,6 +68,7 @@ public struct DeployConfiguration: Sendable {
         self.architecture = architecture
         self.environment = environment
         self.publishVersion = publishVersion
+        self.dryRun = dryRun
         self.endpointURL = endpointURL
         self.inlineLimit = inlineLimit
         self.waitLimit = waitLimit
@@ -222,10 +226,13 @@ public struct DeployReport: Sendable, Codable, Equatable {
     /// The version PublishVersion answered, with `--publish-version`.
     public var publishedVersion: String?
     public var publishedVersionArn: String?
+    /// `--dry-run`: `code` and `configurationChanged` say what would be done; nothing was.
+    public var dryRun = false
 
     /// One `name  value` line per fact.
     public func table() -> String {
-        let rows: [(String, String)] = [
+        var rows: [(String, String)] = dryRun ? [("dry run", "nothing was changed; what a deploy would do:")] : []
+        rows += [
             ("function", functionName), ("arn", functionArn), ("region", region), ("code", code.rawValue),
             ("codeSha256", codeSha256), ("zip bytes", String(zipBytes)),
             (
@@ -263,11 +270,14 @@ public struct Deployer: Sendable {
     public var log: @Sendable (String) -> Void
     /// Receives every request attempt (`--verbose`).
     public var trace: (@Sendable (String) -> Void)?
+    /// Where a folder is zipped (in a fresh subfolder removed afterwards).
+    public var scratchDirectory: URL
 
     public init(
         configuration: DeployConfiguration, credentials: CredentialSource, environment: [String: String] = [:],
         transport: HTTPTransport, timing: AWSTiming = .live, log: @escaping @Sendable (String) -> Void = { _ in },
-        trace: (@Sendable (String) -> Void)? = nil
+        trace: (@Sendable (String) -> Void)? = nil,
+        scratchDirectory: URL = FileManager.default.temporaryDirectory
     ) {
         self.configuration = configuration
         self.credentials = credentials
@@ -276,6 +286,7 @@ public struct Deployer: Sendable {
         self.timing = timing
         self.log = log
         self.trace = trace
+        self.scratchDirectory = scratchDirectory
     }
 
     public func run() async throws -> DeployReport {
@@ -300,7 +311,7 @@ public struct Deployer: Sendable {
             return try await body(try checkedSize(LayerZip(path: path), shownAs: path))
         }
         checkHandlerFile(in: path)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("picolayer-deploy-\(UUID())")
+        let folder = scratchDirectory.appendingPathComponent("picolayer-deploy-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let output = folder.appendingPathComponent("function.zip")
@@ -359,72 +370,120 @@ public struct Deployer: Sendable {
             log("newest version of layer \(config.layerName): \(layer.layerVersionArn)")
             attach = [layer.layerVersionArn]
         }
+        guard let existing = try await lambda.getFunction(functionName: name) else {
+            return try await create(lambda: lambda, zip: zip, attach: attach)
+        }
+        if let runtime = existing.runtime, !runtime.hasPrefix("provided") {
+            log(
+                "warning: \(name) runs on \(runtime); PicoLisp needs an OS-only runtime (\(DeployConfiguration.runtime)). "
+                    + "deploy does not change a function's runtime.")
+        }
         let architectures = config.architecture.map { [$0] } ?? []
-
-        var function: LambdaClient.FunctionInfo
-        let action: DeployReport.CodeAction
-        var changed: [String] = []
-        if let existing = try await lambda.getFunction(functionName: name) {
-            if existing.codeSha256 == zip.sha256Base64
-                && (architectures.isEmpty || existing.architectures == architectures)
-            {
-                log("code unchanged (CodeSha256 \(zip.sha256Base64)); not uploading it again")
-                action = .unchanged
-                function = existing
-            } else {
-                log("updating the code of \(name) (\(zip.size) bytes)")
-                function = try await retryingConflicts("UpdateFunctionCode", lambda: lambda) {
-                    try await lambda.updateFunctionCode(
-                        functionName: name, zipPath: zip.path, zipSize: zip.size, architectures: architectures)
-                }
-                action = .updated
-            }
-            function = try await waitUntilReady(lambda: lambda, after: function)
-
-            let update = Self.configurationUpdate(current: function, configuration: config, attach: attach)
-            if let layers = update.layers, layers.count > DeployConfiguration.maxLayers {
-                throw DeployError.tooManyLayers(layers)
-            }
-            changed = Self.changedFields(update)
-            if update.isEmpty {
-                log("configuration unchanged")
-            } else {
-                log("updating the configuration of \(name): \(changed.joined(separator: ", "))")
-                function = try await retryingConflicts("UpdateFunctionConfiguration", lambda: lambda) {
-                    try await lambda.updateFunctionConfiguration(functionName: name, update)
-                }
-                function = try await waitUntilReady(lambda: lambda, after: function)
-            }
-        } else {
-            guard config.create, let role = config.role else {
-                throw DeployError.functionNotFound(name: name, region: config.region)
-            }
-            log("creating function \(name) (\(DeployConfiguration.runtime), \(zip.size) bytes)")
-            let input = LambdaClient.CreateFunctionInput(
-                functionName: name, role: role, runtime: DeployConfiguration.runtime,
-                handler: config.handler ?? DeployConfiguration.defaultHandler, zipPath: zip.path, zipSize: zip.size,
-                architectures: architectures, memorySize: config.memorySize, timeout: config.timeout,
-                environment: config.environment, layers: attach)
-            function = try await lambda.createFunction(input)
-            action = .created
-            function = try await waitUntilReady(lambda: lambda, after: function)
+        let uploads =
+            existing.codeSha256 != zip.sha256Base64
+            || (!architectures.isEmpty && existing.architectures != architectures)
+        if config.dryRun {
+            let update = Self.configurationUpdate(current: existing, configuration: config, attach: attach)
+            log(
+                "dry run, nothing sent: \(uploads ? "UpdateFunctionCode, " : "")"
+                    + (update.isEmpty
+                        ? "" : "UpdateFunctionConfiguration (\(Self.changedFields(update).joined(separator: ", "))), ")
+                    + (config.publishVersion ? "PublishVersion, " : "") + "GetFunction until ready")
+            return report(
+                function: existing, zip: zip, action: uploads ? .updated : .unchanged,
+                changed: Self.changedFields(update))
         }
 
+        var function = existing
+        let action: DeployReport.CodeAction
+        if uploads {
+            log("updating the code of \(name) (\(zip.size) bytes)")
+            function = try await retryingConflicts("UpdateFunctionCode", lambda: lambda) {
+                try await lambda.updateFunctionCode(
+                    functionName: name, zipPath: zip.path, zipSize: zip.size, architectures: architectures)
+            }
+            action = .updated
+        } else {
+            log("code unchanged (CodeSha256 \(zip.sha256Base64)); not uploading it again")
+            action = .unchanged
+        }
+        function = try await waitUntilReady(lambda: lambda, after: function)
+
+        let update = Self.configurationUpdate(current: function, configuration: config, attach: attach)
+        if let layers = update.layers, layers.count > DeployConfiguration.maxLayers {
+            throw DeployError.tooManyLayers(layers)
+        }
+        let changed = Self.changedFields(update)
+        if update.isEmpty {
+            log("configuration unchanged")
+        } else {
+            log("updating the configuration of \(name): \(changed.joined(separator: ", "))")
+            function = try await retryingConflicts("UpdateFunctionConfiguration", lambda: lambda) {
+                try await lambda.updateFunctionConfiguration(functionName: name, update)
+            }
+            function = try await waitUntilReady(lambda: lambda, after: function)
+        }
+        return try await publishingVersion(
+            report(function: function, zip: zip, action: action, changed: changed), lambda: lambda)
+    }
+
+    /// CreateFunction (with every setting at once), then wait until the function is active.
+    func create(lambda: LambdaClient, zip: LayerZip, attach: [String]) async throws -> DeployReport {
+        let config = configuration
+        let name = config.functionName
+        guard config.create, let role = config.role else {
+            throw DeployError.functionNotFound(name: name, region: config.region)
+        }
+        let input = LambdaClient.CreateFunctionInput(
+            functionName: name, role: role, runtime: DeployConfiguration.runtime,
+            handler: config.handler ?? DeployConfiguration.defaultHandler, zipPath: zip.path, zipSize: zip.size,
+            architectures: config.architecture.map { [$0] } ?? [], memorySize: config.memorySize,
+            timeout: config.timeout, environment: config.environment, layers: attach)
+        if attach.count > DeployConfiguration.maxLayers { throw DeployError.tooManyLayers(attach) }
+        if config.dryRun {
+            log("dry run, nothing sent: CreateFunction \(name), GetFunction until active")
+            var planned = DeployReport(
+                functionName: name, functionArn: "-", region: config.region, code: .created,
+                codeSha256: zip.sha256Base64, zipBytes: zip.size, configurationChanged: [], runtime: input.runtime,
+                handler: input.handler, memorySize: input.memorySize, timeout: input.timeout,
+                architectures: input.architectures, layers: attach,
+                environmentNames: (input.environment ?? [:]).keys.sorted(), state: nil, lastUpdateStatus: nil,
+                publishedVersion: nil, publishedVersionArn: nil)
+            planned.dryRun = true
+            return planned
+        }
+        log("creating function \(name) (\(DeployConfiguration.runtime), \(zip.size) bytes)")
+        var function = try await lambda.createFunction(input)
+        function = try await waitUntilReady(lambda: lambda, after: function)
+        return try await publishingVersion(
+            report(function: function, zip: zip, action: .created, changed: []), lambda: lambda)
+    }
+
+    func report(
+        function: LambdaClient.FunctionInfo, zip: LayerZip, action: DeployReport.CodeAction, changed: [String]
+    ) -> DeployReport {
         var report = DeployReport(
-            functionName: function.functionName, functionArn: function.functionArn, region: config.region,
+            functionName: function.functionName, functionArn: function.functionArn, region: configuration.region,
             code: action, codeSha256: zip.sha256Base64, zipBytes: zip.size, configurationChanged: changed,
             runtime: function.runtime, handler: function.handler, memorySize: function.memorySize,
             timeout: function.timeout, architectures: function.architectures, layers: function.layers,
             environmentNames: function.environment.keys.sorted(), state: function.state,
             lastUpdateStatus: function.lastUpdateStatus, publishedVersion: nil, publishedVersionArn: nil)
-        if config.publishVersion {
-            let version = try await retryingConflicts("PublishVersion", lambda: lambda) {
-                try await lambda.publishVersion(functionName: name, codeSha256: zip.sha256Base64)
-            }
-            log("published version \(version.version ?? "?"): \(version.functionArn)")
-            report.publishedVersion = version.version
-            report.publishedVersionArn = version.functionArn
+        report.dryRun = configuration.dryRun
+        return report
+    }
+
+    /// With `--publish-version`: PublishVersion, guarded by the CodeSha256 just deployed.
+    func publishingVersion(_ report: DeployReport, lambda: LambdaClient) async throws -> DeployReport {
+        guard configuration.publishVersion else { return report }
+        let name = configuration.functionName
+        let version = try await retryingConflicts("PublishVersion", lambda: lambda) {
+            try await lambda.publishVersion(functionName: name, codeSha256: report.codeSha256)
         }
+        log("published version \(version.version ?? "?"): \(version.functionArn)")
+        var report = report
+        report.publishedVersion = version.version
+        report.publishedVersionArn = version.functionArn
         return report
     }
 

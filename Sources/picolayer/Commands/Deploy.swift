@@ -63,6 +63,9 @@ extension Picolayer {
         @Flag(help: "Print the result as JSON.")
         var json = false
 
+        @Flag(help: "Read the function and report what would change, without changing anything.")
+        var dryRun = false
+
         func validate() throws {
             if create && role == nil { throw ValidationError("--create needs --role ROLE_ARN (the execution role).") }
             if withPublishedLayer && !layers.isEmpty {
@@ -91,7 +94,7 @@ extension Picolayer {
                 functionName: functionName, codePath: code, region: resolvedRegion, handler: handler, layers: layers,
                 withPublishedLayer: withPublishedLayer, layerName: layerName, create: create, role: role,
                 memorySize: memory, timeout: timeout, architecture: arch, environment: try variables(),
-                publishVersion: publishVersion, endpointURL: aws.endpointURL)
+                publishVersion: publishVersion, dryRun: dryRun, endpointURL: aws.endpointURL)
             try configuration.validate()
             var trace: (@Sendable (String) -> Void)?
             if aws.verbose { trace = { line in printError(line) } }

@@ -138,13 +138,24 @@ enum DeployFixture {
 @Suite("picolayer deploy against moto_server with signature checking")
 struct DeployMotoTests {
     func deployer(
-        _ moto: MotoServer, _ configuration: DeployConfiguration, recorder: RequestRecorder = RequestRecorder()
+        _ moto: MotoServer, _ configuration: DeployConfiguration, recorder: RequestRecorder = RequestRecorder(),
+        scratch: URL = FileManager.default.temporaryDirectory
     ) -> Deployer {
         var configuration = configuration
         configuration.endpointURL = moto.endpoint
         return Deployer(
             configuration: configuration, credentials: .fixed(moto.credentials), transport: recorder.transport,
-            timing: FakeTiming().timing)
+            timing: FakeTiming().timing, scratchDirectory: scratch)
+    }
+
+    /// Runs `body` with an empty folder, and checks that it is empty again afterwards.
+    func withScratch<T>(_ body: (URL) async throws -> T) async throws -> T {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("picolayer-scratch-\(UUID())")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let result = try await body(scratch)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
+        return result
     }
 
     @Test("--create from a folder: provided.al2023, handler, layer, memory, timeout, env, arch and our zip's bytes")
@@ -153,14 +164,16 @@ struct DeployMotoTests {
             try await withFunctionFolder { folder in
                 let layer = try DeployFixture.publishLayer(moto, "picolisp")
                 let recorder = RequestRecorder()
-                let report = try await deployer(
-                    moto,
-                    DeployConfiguration(
-                        functionName: "new-fn", codePath: folder, region: "us-east-1", handler: "main.handler",
-                        layers: [layer], create: true, role: MotoServer.functionRoleArn, memorySize: 256, timeout: 30,
-                        architecture: "arm64", environment: ["GREETING": "hello", "MODE": "test"]),
-                    recorder: recorder
-                ).run()
+                let report = try await withScratch { scratch in
+                    try await deployer(
+                        moto,
+                        DeployConfiguration(
+                            functionName: "new-fn", codePath: folder, region: "us-east-1", handler: "main.handler",
+                            layers: [layer], create: true, role: MotoServer.functionRoleArn, memorySize: 256,
+                            timeout: 30, architecture: "arm64", environment: ["GREETING": "hello", "MODE": "test"]),
+                        recorder: recorder, scratch: scratch
+                    ).run()
+                }
                 #expect(report.code == .created)
                 #expect(recorder.requests == ["GET /2015-03-31/functions/new-fn", "POST /2015-03-31/functions"])
 
@@ -281,11 +294,13 @@ struct DeployMotoTests {
         try await MotoServer.with(regions: ["us-east-1"]) { moto in
             try await withFunctionFolder { folder in
                 let recorder = RequestRecorder()
-                let error = await #expect(throws: DeployError.self) {
-                    try await deployer(
-                        moto, DeployConfiguration(functionName: "absent", codePath: folder, region: "us-east-1"),
-                        recorder: recorder
-                    ).run()
+                let error = try await withScratch { scratch in
+                    await #expect(throws: DeployError.self) {
+                        try await deployer(
+                            moto, DeployConfiguration(functionName: "absent", codePath: folder, region: "us-east-1"),
+                            recorder: recorder, scratch: scratch
+                        ).run()
+                    }
                 }
                 #expect(error == .functionNotFound(name: "absent", region: "us-east-1"))
                 #expect(error?.localizedDescription.contains("--create --role") == true)
@@ -315,6 +330,47 @@ struct DeployMotoTests {
                 #expect(state.codeSha256 == expected.sha256Base64)
                 #expect(state.layers.last == newest)
                 #expect(state.layers.count == 2)
+            }
+        }
+    }
+
+    @Test("--dry-run reads the function and reports what would change, and changes nothing")
+    func dryRun() async throws {
+        try await MotoServer.with(regions: ["us-east-1"], functions: ["existing-fn"]) { moto in
+            try await withFunctionFolder { folder in
+                let before = try DeployFixture.function(moto, "existing-fn")
+                let layer = try DeployFixture.publishLayer(moto, "picolisp")
+                let recorder = RequestRecorder()
+                let planned = try await deployer(
+                    moto,
+                    DeployConfiguration(
+                        functionName: "existing-fn", codePath: folder, region: "us-east-1", layers: [layer],
+                        memorySize: 1024, publishVersion: true, dryRun: true),
+                    recorder: recorder
+                ).run()
+                #expect(planned.dryRun)
+                #expect(planned.code == .updated)
+                #expect(planned.configurationChanged == ["MemorySize", "Layers"])
+                #expect(planned.publishedVersion == nil)
+                #expect(planned.table().hasPrefix("dry run"))
+                #expect(recorder.requests == ["GET /2015-03-31/functions/existing-fn"])
+                let after = try DeployFixture.function(moto, "existing-fn")
+                #expect(after.codeSha256 == before.codeSha256)
+                #expect(after.layers == before.layers)
+                #expect(after.versions == before.versions)
+
+                recorder.reset()
+                let create = try await deployer(
+                    moto,
+                    DeployConfiguration(
+                        functionName: "not-yet", codePath: folder, region: "us-east-1", create: true,
+                        role: MotoServer.functionRoleArn, dryRun: true),
+                    recorder: recorder
+                ).run()
+                #expect(create.code == .created)
+                #expect(create.handler == "main.handler")
+                #expect(create.runtime == "provided.al2023")
+                #expect(recorder.requests == ["GET /2015-03-31/functions/not-yet"])
             }
         }
     }
