@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# picolayer deploy against the AWS CLI (aws lambda update-function-code): a small function folder (41 PicoLisp
+# files, about 500 KB) deployed to an existing function on a local moto_server with SigV4 checking on; wall time
+# and peak RSS of each, measured in the same run (median of RUNS runs).
+#   picolayer-dir        deploy --code DIR: zips the folder, GetFunction, UpdateFunctionCode, waits (GetFunction)
+#   picolayer-zip        deploy --code ZIP: the same from the zip the AWS CLI gets
+#   picolayer-unchanged  deploy --code ZIP again: GetFunction only (same CodeSha256, nothing uploaded)
+#   aws-cli              aws lambda update-function-code --zip-file fileb://ZIP (one call, no waiting)
+# The code changes before every uploading run (a file holds the run number), so every run really uploads.
+set -euo pipefail
+# shellcheck source=Benchmarks/lib.sh
+source "$(dirname "$0")/lib.sh"
+binary=$1
+runs=${RUNS:-5}
+work=$(mktemp -d)
+moto_pid=""
+cleanup() {
+    if [[ -n $moto_pid ]]; then kill "$moto_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+command -v moto_server >/dev/null || { echo "bench-deploy: moto_server missing (scripts/install-test-deps.sh)" >&2; exit 1; }
+command -v aws >/dev/null || { echo "bench-deploy: the AWS CLI is missing (scripts/install-test-deps.sh)" >&2; exit 1; }
+
+moto_server -H 127.0.0.1 -p 0 > "$work/moto.log" 2>&1 &
+moto_pid=$!
+port=$(port_from_log "$work/moto.log" 's|.*Running on http://127.0.0.1:\([0-9]*\).*|\1|p' 300)
+[[ -n $port ]] || { echo "bench-deploy: moto_server did not start" >&2; cat "$work/moto.log" >&2; exit 1; }
+endpoint=http://127.0.0.1:$port
+
+# An IAM user allowed lambda:*, an execution role and the function, created while auth is off; then signature
+# checking on (reference/sigv4.md §9).
+read -r key_id secret < <(python3 - "$endpoint" <<'EOF'
+import io, json, sys, urllib.request, zipfile
+import boto3
+endpoint = sys.argv[1]
+def client(service):
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+iam = client("iam")
+iam.create_user(UserName="bench")
+iam.put_user_policy(UserName="bench", PolicyName="allow", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["lambda:*"], "Resource": "*"}]}))
+key = iam.create_access_key(UserName="bench")["AccessKey"]
+role = iam.create_role(RoleName="bench-fn", AssumeRolePolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                             "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+code = io.BytesIO()
+with zipfile.ZipFile(code, "w") as z:
+    z.writestr("main.l", "(de handler (Event Headers) Event)\n")
+for name in ["bench-picolayer", "bench-aws-cli"]:
+    client("lambda").create_function(FunctionName=name, Runtime="provided.al2023", Role=role, Handler="main.handler",
+                                     Code={"ZipFile": code.getvalue()})
+urllib.request.urlopen(urllib.request.Request(endpoint + "/moto-api/reset-auth", data=b"0", method="POST",
+                                              headers={"Content-Type": "text/plain"})).read()
+print(key["AccessKeyId"], key["SecretAccessKey"])
+EOF
+)
+
+# The function folder: main.l and 40 library files of PicoLisp-like text.
+mkdir -p "$work/fn/lib"
+echo '(de handler (Event Headers) (load "lib/all.l") Event)' > "$work/fn/main.l"
+for i in $(seq 1 40); do
+    for j in $(seq 1 250); do echo "(de f$i-$j (X Y) (+ X (* Y $j)) \"line $j of file $i\")"; done > "$work/fn/lib/f$i.l"
+done
+zip_folder() { # folder, zip: the folder zipped with Python's zipfile (what a user would hand the AWS CLI)
+    rm -f "$2"
+    python3 - "$1" "$2" <<'EOF_ZIP'
+import os, sys, zipfile
+folder, target = sys.argv[1:3]
+with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+    for top, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(top, name)
+            z.write(path, os.path.relpath(path, folder))
+EOF_ZIP
+}
+zip_folder "$work/fn" "$work/fn.zip"
+echo "function: $(du -sk "$work/fn" | cut -f1) KB in $(find "$work/fn" -type f | wc -l) files, zip $(stat -c %s "$work/fn.zip") bytes," \
+    "$(nproc) cores, $runs runs each, moto $(python3 -c 'import moto; print(moto.__version__)'), $(aws --version 2>&1)"
+
+export AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+export AWS_SHARED_CREDENTIALS_FILE=$work/none AWS_CONFIG_FILE=$work/none AWS_PAGER=""
+
+serial=0
+change_code() { # a new file content, and a new zip of the folder, before an uploading run
+    serial=$((serial + 1))
+    echo "(setq *Serial $serial)" > "$work/fn/serial.l"
+    zip_folder "$work/fn" "$work/fn.zip"
+}
+
+measure() { # name, change (yes|no), command...
+    local name=$1 change=$2; shift 2
+    local times=() rss=()
+    for _ in $(seq 1 "$runs"); do
+        [[ $change == yes ]] && change_code
+        /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$work/out" 2> "$work/err" || {
+            echo "bench-deploy: $name failed:" >&2; cat "$work/out" "$work/err" >&2; exit 1
+        }
+        read -r seconds kib < "$work/time"
+        times+=("$seconds"); rss+=("$kib")
+    done
+    printf '%s %s %s\n' "$name" \
+        "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")" \
+        "$(printf '%s\n' "${rss[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")" >> "$work/results"
+}
+
+deploy=("$binary" deploy --function bench-picolayer --region us-east-1 --endpoint-url "$endpoint")
+measure picolayer-dir yes "${deploy[@]}" --code "$work/fn"
+measure picolayer-zip yes "${deploy[@]}" --code "$work/fn.zip"
+measure picolayer-unchanged no "${deploy[@]}" --code "$work/fn.zip"
+grep -q "code          unchanged" "$work/out" || { echo "bench-deploy: the unchanged run uploaded" >&2; exit 1; }
+measure aws-cli yes aws lambda update-function-code --function-name bench-aws-cli \
+    --zip-file "fileb://$work/fn.zip" --endpoint-url "$endpoint" --region us-east-1
+
+read -r _ cli_time cli_rss < <(grep '^aws-cli ' "$work/results")
+printf '%-20s %10s %14s %10s %10s\n' tool "wall (s)" "peak RSS MiB" "time/cli" "rss/cli"
+while read -r name seconds kib; do
+    printf '%-20s %10s %14.1f %10.3f %10.3f\n' "$name" "$seconds" "$(echo "$kib / 1024" | bc -l)" \
+        "$(echo "$seconds / $cli_time" | bc -l)" "$(echo "$kib / $cli_rss" | bc -l)"
+done < "$work/results"
