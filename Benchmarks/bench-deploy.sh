@@ -78,7 +78,7 @@ with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
 EOF_ZIP
 }
 zip_folder "$work/fn" "$work/fn.zip"
-echo "function: $(du -sk "$work/fn" | cut -f1) KB in $(find "$work/fn" -type f | wc -l) files, zip $(stat -c %s "$work/fn.zip") bytes," \
+echo "function: $(find "$work/fn" -type f -exec cat {} + | wc -c) bytes in $(find "$work/fn" -type f | wc -l) files, zip $(stat -c %s "$work/fn.zip") bytes," \
     "$(nproc) cores, $runs runs each, moto $(python3 -c 'import moto; print(moto.__version__)'), $(aws --version 2>&1)"
 
 export AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true

@@ -316,9 +316,9 @@ public struct Deployer: Sendable {
         defer { try? FileManager.default.removeItem(at: folder) }
         let output = folder.appendingPathComponent("function.zip")
         let report = try await ZipWriter().write(directory: URL(fileURLWithPath: path), to: output)
-        for warning in report.warnings where !warning.contains("Lambda accepts at most") {
-            log("warning: \(warning)")
-        }
+        // The inline limit is checked below with deploy's own message; the writer's says to use publish.
+        let inline = ZipReport.limitWarnings(zipped: report.zippedSize, unzipped: 0)
+        for warning in report.warnings where !inline.contains(warning) { log("warning: \(warning)") }
         log("zipped \(path): \(report.entries) entries, \(report.zippedSize) bytes")
         return try await body(try checkedSize(LayerZip(path: output.path), shownAs: path))
     }
@@ -382,16 +382,15 @@ public struct Deployer: Sendable {
         let uploads =
             existing.codeSha256 != zip.sha256Base64
             || (!architectures.isEmpty && existing.architectures != architectures)
+        // Planned now so that too many layers stop the deploy before the code is uploaded.
+        let planned = try plannedUpdate(current: existing, attach: attach)
         if config.dryRun {
-            let update = Self.configurationUpdate(current: existing, configuration: config, attach: attach)
+            let changed = Self.changedFields(planned)
             log(
                 "dry run, nothing sent: \(uploads ? "UpdateFunctionCode, " : "")"
-                    + (update.isEmpty
-                        ? "" : "UpdateFunctionConfiguration (\(Self.changedFields(update).joined(separator: ", "))), ")
+                    + (changed.isEmpty ? "" : "UpdateFunctionConfiguration (\(changed.joined(separator: ", "))), ")
                     + (config.publishVersion ? "PublishVersion, " : "") + "GetFunction until ready")
-            return report(
-                function: existing, zip: zip, action: uploads ? .updated : .unchanged,
-                changed: Self.changedFields(update))
+            return report(function: existing, zip: zip, action: uploads ? .updated : .unchanged, changed: changed)
         }
 
         var function = existing
@@ -409,10 +408,7 @@ public struct Deployer: Sendable {
         }
         function = try await waitUntilReady(lambda: lambda, after: function)
 
-        let update = Self.configurationUpdate(current: function, configuration: config, attach: attach)
-        if let layers = update.layers, layers.count > DeployConfiguration.maxLayers {
-            throw DeployError.tooManyLayers(layers)
-        }
+        let update = try plannedUpdate(current: function, attach: attach)
         let changed = Self.changedFields(update)
         if update.isEmpty {
             log("configuration unchanged")
@@ -485,6 +481,16 @@ public struct Deployer: Sendable {
         report.publishedVersion = version.version
         report.publishedVersionArn = version.functionArn
         return report
+    }
+
+    /// `configurationUpdate`, refused when it would give the function more layers than Lambda allows.
+    func plannedUpdate(current: LambdaClient.FunctionInfo, attach: [String]) throws -> LambdaClient.ConfigurationUpdate
+    {
+        let update = Self.configurationUpdate(current: current, configuration: configuration, attach: attach)
+        if let layers = update.layers, layers.count > DeployConfiguration.maxLayers {
+            throw DeployError.tooManyLayers(layers)
+        }
+        return update
     }
 
     /// The fields that differ between the function and what was asked; layers in `attach` replace any version of

@@ -12,13 +12,14 @@ struct DeployWaitTests {
     /// A GetFunction answer (`Configuration` wrapped) or, with `wrapped: false`, an update/create answer.
     static func function(
         state: String? = "Active", status: String? = "Successful", reason: String? = nil, sha: String = oldSha,
-        wrapped: Bool = true, code: Int = 200
+        wrapped: Bool = true, code: Int = 200, layers: [String] = []
     ) -> ScriptedServer.Reply {
         var configuration: [String: Any] = [
             "FunctionName": "fn", "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:fn",
             "Runtime": "provided.al2023", "Handler": "main.handler", "CodeSha256": sha, "MemorySize": 128,
             "Timeout": 3, "Architectures": ["x86_64"], "Version": "$LATEST",
         ]
+        if !layers.isEmpty { configuration["Layers"] = layers.map { ["Arn": $0, "CodeSize": 1] } }
         if let state { configuration["State"] = state }
         if let status { configuration["LastUpdateStatus"] = status }
         if let reason {
@@ -41,11 +42,11 @@ struct DeployWaitTests {
 
     func deploy(
         _ server: ScriptedServer, _ fake: FakeTiming, folder: String, create: Bool = false, timeout: Int? = nil,
-        waitLimit: Duration = .seconds(300), conflictRetries: Int = 5
+        waitLimit: Duration = .seconds(300), conflictRetries: Int = 5, layers: [String] = []
     ) async throws -> DeployReport {
         try await Deployer(
             configuration: DeployConfiguration(
-                functionName: "fn", codePath: folder, region: "us-east-1", create: create,
+                functionName: "fn", codePath: folder, region: "us-east-1", layers: layers, create: create,
                 role: create ? "arn:aws:iam::123456789012:role/r" : nil, timeout: timeout,
                 endpointURL: server.endpoint, waitLimit: waitLimit, conflictRetries: conflictRetries),
             credentials: .fixed(testCredentials), transport: .live(), timing: fake.timing
@@ -203,6 +204,20 @@ struct DeployWaitTests {
                 }
                 #expect(error == .conflictPersisted(name: "fn", operation: "UpdateFunctionCode", attempts: 2))
                 #expect(server.received.count == 4)
+            }
+        }
+    }
+
+    @Test("a sixth layer is refused before the code is uploaded")
+    func tooManyLayersBeforeUpload() async throws {
+        let five = (1...5).map { "arn:aws:lambda:us-east-1:123456789012:layer:l\($0):1" }
+        let sixth = "arn:aws:lambda:us-east-1:123456789012:layer:picolisp:3"
+        try await withFunctionFolder { folder in
+            try await ScriptedServer.with(replies: [Self.function(layers: five)]) { server in
+                await #expect(throws: DeployError.tooManyLayers(five + [sixth])) {
+                    try await deploy(server, FakeTiming(), folder: folder, layers: [sixth])
+                }
+                #expect(requests(server) == ["GET /2015-03-31/functions/fn"])
             }
         }
     }
