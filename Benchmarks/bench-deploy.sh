@@ -20,14 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-command -v moto_server >/dev/null || { echo "bench-deploy: moto_server missing (scripts/install-test-deps.sh)" >&2; exit 1; }
 command -v aws >/dev/null || { echo "bench-deploy: the AWS CLI is missing (scripts/install-test-deps.sh)" >&2; exit 1; }
-
-moto_server -H 127.0.0.1 -p 0 > "$work/moto.log" 2>&1 &
-moto_pid=$!
-port=$(port_from_log "$work/moto.log" 's|.*Running on http://127.0.0.1:\([0-9]*\).*|\1|p' 300)
-[[ -n $port ]] || { echo "bench-deploy: moto_server did not start" >&2; cat "$work/moto.log" >&2; exit 1; }
-endpoint=http://127.0.0.1:$port
+start_moto "$work"
 
 # An IAM user allowed lambda:*, an execution role and the function, created while auth is off; then signature
 # checking on (reference/sigv4.md §9).
@@ -91,33 +85,12 @@ change_code() { # a new file content, and a new zip of the folder, before an upl
     zip_folder "$work/fn" "$work/fn.zip"
 }
 
-measure() { # name, change (yes|no), command...
-    local name=$1 change=$2; shift 2
-    local times=() rss=()
-    for _ in $(seq 1 "$runs"); do
-        [[ $change == yes ]] && change_code
-        /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$work/out" 2> "$work/err" || {
-            echo "bench-deploy: $name failed:" >&2; cat "$work/out" "$work/err" >&2; exit 1
-        }
-        read -r seconds kib < "$work/time"
-        times+=("$seconds"); rss+=("$kib")
-    done
-    printf '%s %s %s\n' "$name" \
-        "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")" \
-        "$(printf '%s\n' "${rss[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")" >> "$work/results"
-}
-
 deploy=("$binary" deploy --function bench-picolayer --region us-east-1 --endpoint-url "$endpoint")
-measure picolayer-dir yes "${deploy[@]}" --code "$work/fn"
-measure picolayer-zip yes "${deploy[@]}" --code "$work/fn.zip"
-measure picolayer-unchanged no "${deploy[@]}" --code "$work/fn.zip"
+measure_median "$work" "$runs" picolayer-dir change_code "${deploy[@]}" --code "$work/fn"
+measure_median "$work" "$runs" picolayer-zip change_code "${deploy[@]}" --code "$work/fn.zip"
+measure_median "$work" "$runs" picolayer-unchanged : "${deploy[@]}" --code "$work/fn.zip"
 grep -q "code          unchanged" "$work/out" || { echo "bench-deploy: the unchanged run uploaded" >&2; exit 1; }
-measure aws-cli yes aws lambda update-function-code --function-name bench-aws-cli \
+measure_median "$work" "$runs" aws-cli change_code aws lambda update-function-code --function-name bench-aws-cli \
     --zip-file "fileb://$work/fn.zip" --endpoint-url "$endpoint" --region us-east-1
 
-read -r _ cli_time cli_rss < <(grep '^aws-cli ' "$work/results")
-printf '%-20s %10s %14s %10s %10s\n' tool "wall (s)" "peak RSS MiB" "time/cli" "rss/cli"
-while read -r name seconds kib; do
-    printf '%-20s %10s %14.1f %10.3f %10.3f\n' "$name" "$seconds" "$(echo "$kib / 1024" | bc -l)" \
-        "$(echo "$seconds / $cli_time" | bc -l)" "$(echo "$kib / $cli_rss" | bc -l)"
-done < "$work/results"
+print_medians "$work" aws-cli

@@ -16,15 +16,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-command -v moto_server >/dev/null || { echo "bench-publish: moto_server missing (scripts/install-test-deps.sh)" >&2; exit 1; }
 command -v aws >/dev/null || { echo "bench-publish: the AWS CLI is missing (scripts/install-test-deps.sh)" >&2; exit 1; }
-
-# moto on a free loopback port; it prints the port it got.
-moto_server -H 127.0.0.1 -p 0 > "$work/moto.log" 2>&1 &
-moto_pid=$!
-port=$(port_from_log "$work/moto.log" 's|.*Running on http://127.0.0.1:\([0-9]*\).*|\1|p' 300)
-[[ -n $port ]] || { echo "bench-publish: moto_server did not start" >&2; cat "$work/moto.log" >&2; exit 1; }
-endpoint=http://127.0.0.1:$port
+start_moto "$work"
 
 # An IAM user allowed lambda:*, created while auth is off; then signature checking on (reference/sigv4.md §9).
 read -r key_id secret < <(python3 - "$endpoint" <<'EOF'
@@ -59,30 +52,10 @@ echo "zip: $size bytes, mostly random data, $(nproc) cores, $runs runs each, mot
 export AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret AWS_DEFAULT_REGION=us-east-1
 export AWS_SHARED_CREDENTIALS_FILE=$work/none AWS_CONFIG_FILE=$work/none AWS_PAGER=""
 
-measure() { # name, command...
-    local name=$1; shift
-    local times=() rss=()
-    for _ in $(seq 1 "$runs"); do
-        /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$work/out" 2> "$work/err" || {
-            echo "bench-publish: $name failed:" >&2; cat "$work/out" "$work/err" >&2; exit 1
-        }
-        read -r seconds kib < "$work/time"
-        times+=("$seconds"); rss+=("$kib")
-    done
-    printf '%s %s %s\n' "$name" \
-        "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")" \
-        "$(printf '%s\n' "${rss[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")" >> "$work/results"
-}
+measure_median "$work" "$runs" picolayer : "$binary" publish "$work/picolisp.zip" --layer-name bench-picolayer \
+    --region us-east-1 --force --endpoint-url "$endpoint"
+measure_median "$work" "$runs" aws-cli : aws lambda publish-layer-version --layer-name bench-aws-cli \
+    --zip-file "fileb://$work/picolisp.zip" --compatible-runtimes provided.al2023 --compatible-architectures x86_64 \
+    --license-info MIT --endpoint-url "$endpoint" --region us-east-1
 
-measure picolayer "$binary" publish "$work/picolisp.zip" --layer-name bench-picolayer --region us-east-1 \
-    --force --endpoint-url "$endpoint"
-measure aws-cli aws lambda publish-layer-version --layer-name bench-aws-cli --zip-file "fileb://$work/picolisp.zip" \
-    --compatible-runtimes provided.al2023 --compatible-architectures x86_64 --license-info MIT \
-    --endpoint-url "$endpoint" --region us-east-1
-
-read -r _ cli_time cli_rss < <(grep '^aws-cli ' "$work/results")
-printf '%-10s %10s %14s %10s %10s\n' tool "wall (s)" "peak RSS MiB" "time/cli" "rss/cli"
-while read -r name seconds kib; do
-    printf '%-10s %10s %14.1f %10.3f %10.3f\n' "$name" "$seconds" "$(echo "$kib / 1024" | bc -l)" \
-        "$(echo "$seconds / $cli_time" | bc -l)" "$(echo "$kib / $cli_rss" | bc -l)"
-done < "$work/results"
+print_medians "$work" aws-cli
