@@ -5,7 +5,8 @@ import NIOPosix
 
 /// A small HTTP server on 127.0.0.1 (port 0) that answers each request through `route`, so that it can act as
 /// the container credential endpoint, IMDSv2 (refusing requests without the session token) or the SSO portal
-/// (checking the bearer token). It records what it received.
+/// (checking the bearer token). It records what it received. A reply with status 0 is never sent: the request is
+/// left hanging, as an address that swallows packets would.
 final class CredentialEndpointServer: Sendable {
     typealias Reply = ScriptedServer.Reply
     typealias Received = ScriptedServer.Received
@@ -78,6 +79,8 @@ final class CredentialEndpointServer: Sendable {
                     body: body)
                 received.withLockedValue { $0.append(request) }
                 let reply = route(request)
+                self.head = nil
+                if reply.status == 0 { return }
                 var headers = HTTPHeaders(reply.headers)
                 headers.replaceOrAdd(name: "Content-Length", value: String(reply.body.utf8.count))
                 let responseHead = HTTPResponseHead(
@@ -85,7 +88,6 @@ final class CredentialEndpointServer: Sendable {
                 context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: reply.body)))), promise: nil)
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-                self.head = nil
             }
         }
     }
