@@ -126,6 +126,13 @@ struct CredentialPrecedenceTests {
         source_profile = base
         mfa_serial = arn:aws:iam::111122223333:mfa/me
 
+        [profile empty-source]
+        role_arn = arn:aws:iam::111122223333:role/empty
+        source_profile = keyless
+
+        [profile keyless]
+        region = us-west-2
+
         [sso-session corp]
         sso_start_url = https://corp.awsapps.com/start
         sso_region = eu-west-1
@@ -189,6 +196,10 @@ struct CredentialPrecedenceTests {
         PrecedenceCase(
             name: "mfa_serial says picolayer cannot prompt and what to run instead", profile: "mfa", expectedKey: nil,
             expectedSource: "aws configure export-credentials --profile mfa"),
+        PrecedenceCase(
+            name: "a source_profile without credentials lists what was searched in it", profile: "empty-source",
+            expectedKey: nil,
+            expectedSource: "it has no credentials. Searched:\n  - assume role: profile keyless has no role_arn"),
         PrecedenceCase(
             name: "an unknown profile lists every source searched", profile: "ghost", expectedKey: nil,
             expectedSource: "has no [profile ghost] section"),
