@@ -49,7 +49,16 @@ public enum SSOCredentials {
                     reason: "\(label) names sso_session \(name), but there is no [sso-session \(name)] section; "
                         + "add one with sso_start_url and sso_region (aws configure sso-session)")
             }
-            for key in ["sso_start_url", "sso_region"] { values[key] = section[key] }
+            for key in ["sso_start_url", "sso_region"] {
+                // botocore refuses a profile that contradicts its session rather than pick one of the two.
+                if let own = profile[key], let shared = section[key], own != shared {
+                    throw AWSError.invalidCredentials(
+                        source: "SSO",
+                        reason: "\(label) sets \(key) = \(own) but its [sso-session \(name)] says \(shared); "
+                            + "remove \(key) from the profile")
+                }
+                values[key] = section[key]
+            }
             session = name
         }
         let required = ["sso_start_url", "sso_region", "sso_account_id", "sso_role_name"]

@@ -31,6 +31,12 @@ struct SSOTests {
         sso_account_id = 1
         sso_role_name = R
 
+        [profile conflict]
+        sso_session = my-sso
+        sso_region = us-east-1
+        sso_account_id = 1
+        sso_role_name = R
+
         [profile half]
         sso_start_url = https://d-abc123.awsapps.com/start
         sso_region = us-west-2
@@ -168,6 +174,13 @@ struct SSOTests {
                     credentialLookup(home: home, environment: [:], profile: "no-session"))
             }
             #expect(noSession?.contains("no [sso-session missing] section") == true)
+            let conflict = await errorMessage {
+                _ = try await CredentialProvider.sso.search(
+                    credentialLookup(home: home, environment: [:], profile: "conflict"))
+            }
+            #expect(
+                conflict?.contains("sets sso_region = us-east-1 but its [sso-session my-sso] says eu-central-1") == true
+            )
             let half = await errorMessage {
                 _ = try await CredentialProvider.sso.search(
                     credentialLookup(home: home, environment: [:], profile: "half"))
