@@ -8,7 +8,7 @@ import Testing
 @Suite("Credential chain order")
 struct ChainOrderTests {
     /// Each source answers a different access key id, so the winner shows in the credentials.
-    static func everything(_ request: CredentialEndpointServer.Received) -> CredentialEndpointServer.Reply {
+    static func everything(_ request: ScriptedServer.Received) -> ScriptedServer.Reply {
         let document = { (key: String) in
             #"{"Code":"Success","AccessKeyId":"\#(key)","SecretAccessKey":"s","Token":"t","#
                 + #""Expiration":"2023-11-15T00:00:00Z"}"#
@@ -91,7 +91,7 @@ struct ChainOrderTests {
     func order(index: Int) async throws {
         let (_, expected) = Self.winners[index]
         let configured = Self.winners[index...].map(\.0)
-        try await CredentialEndpointServer.with(route: { Self.everything($0) }) { server in
+        try await ScriptedServer.with(route: { Self.everything($0) }) { server in
             try await withAWSHome { home in
                 let env = try Self.configure(configured, home: home, server: server.endpoint)
                 let credentials = try await CredentialResolver().resolve(credentialLookup(home: home, environment: env))

@@ -12,7 +12,7 @@ struct ContainerCredentialsTests {
         """
 
     /// The endpoint: credentials at `/v2/credentials/abc` for the Authorization `secret-auth`, else 401.
-    static func endpoint(_ request: CredentialEndpointServer.Received) -> CredentialEndpointServer.Reply {
+    static func endpoint(_ request: ScriptedServer.Received) -> ScriptedServer.Reply {
         guard request.method == "GET", request.uri == "/v2/credentials/abc?id=1" else { return .init(404) }
         guard request.header("Authorization") == "secret-auth" else {
             return .init(401, body: "missing or wrong authorization")
@@ -22,7 +22,7 @@ struct ContainerCredentialsTests {
 
     @Test("FULL_URI on loopback with the token file: credentials read, the token sent as Authorization")
     func fullURIWithTokenFile() async throws {
-        try await CredentialEndpointServer.with(route: { Self.endpoint($0) }) { server in
+        try await ScriptedServer.with(route: { Self.endpoint($0) }) { server in
             try await withAWSHome { home in
                 let tokenFile = try writeFile("secret-auth", named: "auth", in: home)
                 let env = [
@@ -37,14 +37,14 @@ struct ContainerCredentialsTests {
                 #expect(credentials.sessionToken == "task-token")
                 #expect(credentials.expiration == AWSDate.parse("2023-11-15T00:00:00Z"))
                 #expect(credentials.source.hasPrefix("container credentials (http://127.0.0.1:"))
-                #expect(server.requests.count == 1)
+                #expect(server.received.count == 1)
             }
         }
     }
 
     @Test("the token variable is used when there is no file; a wrong token fails after three attempts")
     func tokenVariableAndRetries() async throws {
-        try await CredentialEndpointServer.with(route: { Self.endpoint($0) }) { server in
+        try await ScriptedServer.with(route: { Self.endpoint($0) }) { server in
             try await withAWSHome { home in
                 let url = server.endpoint + "/v2/credentials/abc?id=1"
                 let good = try await CredentialProvider.container.search(
@@ -69,7 +69,7 @@ struct ContainerCredentialsTests {
                 #expect(message?.contains("AWS_CONTAINER_CREDENTIALS_FULL_URI") == true)
                 #expect(message?.contains("nope") == false)
                 #expect(fake.sleeps.withLockedValue { $0 } == [.seconds(1), .seconds(1)])
-                #expect(server.requests.count == 4)
+                #expect(server.received.count == 4)
             }
         }
     }
@@ -77,7 +77,7 @@ struct ContainerCredentialsTests {
     @Test("a transient failure is retried after a pause")
     func retriesThenSucceeds() async throws {
         let calls = NIOLockedValueBox(0)
-        try await CredentialEndpointServer.with(route: { _ in
+        try await ScriptedServer.with(route: { _ in
             let call = calls.withLockedValue { count -> Int in
                 count += 1
                 return count
@@ -91,7 +91,7 @@ struct ContainerCredentialsTests {
                         home: home, environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": server.endpoint + "/creds"],
                         timing: fake))
                 #expect(credentials?.accessKeyId == "ASIATASK")
-                #expect(server.requests.count == 3)
+                #expect(server.received.count == 3)
                 #expect(fake.sleeps.withLockedValue { $0 }.count == 2)
             }
         }

@@ -12,7 +12,7 @@ struct InstanceMetadataTests {
     /// means no instance profile.
     static func imds(
         v1Only: Bool = false, role: String? = "picolayer-role", code: String = "Success"
-    ) -> @Sendable (CredentialEndpointServer.Received) -> CredentialEndpointServer.Reply {
+    ) -> @Sendable (ScriptedServer.Received) -> ScriptedServer.Reply {
         { request in
             if request.uri == "/latest/api/token" {
                 guard request.method == "PUT", !v1Only,
@@ -48,21 +48,21 @@ struct InstanceMetadataTests {
 
     @Test("token first, then the role name, then its credentials, each GET carrying the token")
     func imdsV2() async throws {
-        try await CredentialEndpointServer.with(route: Self.imds()) { server in
+        try await ScriptedServer.with(route: Self.imds()) { server in
             try await withAWSHome { home in
                 let credentials = try await CredentialResolver().resolve(Self.lookup(home, endpoint: server.endpoint))
                 #expect(credentials.accessKeyId == "ASIAEC2")
                 #expect(credentials.sessionToken == "ec2-token")
                 #expect(credentials.expiration == AWSDate.parse("2023-11-15T04:00:00Z"))
                 #expect(credentials.source == "EC2 instance metadata (\(server.endpoint), role picolayer-role)")
-                #expect(server.requests.map(\.method) == ["PUT", "GET", "GET"])
+                #expect(server.received.map(\.method) == ["PUT", "GET", "GET"])
             }
         }
     }
 
     @Test("the test server itself refuses a GET without the token (so the test above can fail)")
     func serverChecksToken() async throws {
-        try await CredentialEndpointServer.with(route: Self.imds()) { server in
+        try await ScriptedServer.with(route: Self.imds()) { server in
             let response = try await HTTPTransport.live().send(
                 HTTPRequest(
                     endpoint: try AWSEndpoint(overrideURL: server.endpoint), method: "GET",
@@ -73,21 +73,21 @@ struct InstanceMetadataTests {
 
     @Test("a refused token request means no IMDSv1 fallback: a note, and no GET is sent")
     func noV1Fallback() async throws {
-        try await CredentialEndpointServer.with(route: Self.imds(v1Only: true)) { server in
+        try await ScriptedServer.with(route: Self.imds(v1Only: true)) { server in
             try await withAWSHome { home in
                 let (credentials, note) = try await CredentialProvider.instanceMetadata.search(
                     Self.lookup(home, endpoint: server.endpoint))
                 #expect(credentials == nil)
                 #expect(note.contains("refused the IMDSv2 token request (HTTP 403)"))
                 #expect(note.contains("does not fall back to IMDSv1"))
-                #expect(server.requests.count == 1)
+                #expect(server.received.count == 1)
             }
         }
     }
 
     @Test("no instance profile: a note saying so")
     func noRole() async throws {
-        try await CredentialEndpointServer.with(route: Self.imds(role: nil)) { server in
+        try await ScriptedServer.with(route: Self.imds(role: nil)) { server in
             try await withAWSHome { home in
                 let (credentials, note) = try await CredentialProvider.instanceMetadata.search(
                     Self.lookup(home, endpoint: server.endpoint))
@@ -99,7 +99,7 @@ struct InstanceMetadataTests {
 
     @Test("a document whose Code is not Success is an error naming the code")
     func failedCode() async throws {
-        try await CredentialEndpointServer.with(route: Self.imds(code: "AssumeRoleUnauthorizedAccess")) { server in
+        try await ScriptedServer.with(route: Self.imds(code: "AssumeRoleUnauthorizedAccess")) { server in
             try await withAWSHome { home in
                 let message = await errorMessage {
                     _ = try await CredentialProvider.instanceMetadata.search(
@@ -113,7 +113,7 @@ struct InstanceMetadataTests {
     @Test("an endpoint that does not answer gives a note, not an error")
     func unreachable() async throws {
         // A port that was just free: the server is stopped before the lookup.
-        let closed = try await CredentialEndpointServer.with(route: { _ in .init(200) }) { $0.endpoint }
+        let closed = try await ScriptedServer.with(route: { _ in .init(200) }) { $0.endpoint }
         try await withAWSHome { home in
             let (credentials, note) = try await CredentialProvider.instanceMetadata.search(
                 Self.lookup(home, endpoint: closed))

@@ -48,7 +48,7 @@ struct SSOTests {
     static let legacyCacheName = "40a89917e3175433e361b710a9d43528d7f1890a.json"
 
     /// The portal: answers role credentials only to the bearer token `good-token`.
-    static func portal(_ request: CredentialEndpointServer.Received) -> CredentialEndpointServer.Reply {
+    static func portal(_ request: ScriptedServer.Received) -> ScriptedServer.Reply {
         guard request.method == "GET", request.uri.hasPrefix("/federation/credentials?") else {
             return .init(404, body: "{\"message\":\"no route\"}")
         }
@@ -82,7 +82,7 @@ struct SSOTests {
 
     @Test("an sso_session profile: the cached token is exchanged at the portal for role credentials")
     func ssoSession() async throws {
-        try await CredentialEndpointServer.with(route: Self.portal) { server in
+        try await ScriptedServer.with(route: Self.portal) { server in
             try await Self.withSSOHome(
                 token: "good-token", expiresAt: "2023-11-15T00:00:00Z", cacheName: Self.sessionCacheName
             ) { home in
@@ -94,7 +94,7 @@ struct SSOTests {
                 #expect(credentials.expiration == Date(timeIntervalSince1970: 1_700_003_600))
                 #expect(credentials.accountId == "111122223333")
                 #expect(credentials.source == "SSO profile dev (account 111122223333, role Deployer)")
-                let request = try #require(server.requests.first)
+                let request = try #require(server.received.first)
                 #expect(request.uri == "/federation/credentials?account_id=111122223333&role_name=Deployer")
                 #expect(request.header("Authorization") == nil)
             }
@@ -103,7 +103,7 @@ struct SSOTests {
 
     @Test("a legacy profile: the cache file is named after the start URL")
     func legacyProfile() async throws {
-        try await CredentialEndpointServer.with(route: Self.portal) { server in
+        try await ScriptedServer.with(route: Self.portal) { server in
             try await Self.withSSOHome(
                 token: "good-token", expiresAt: "2023-11-15T00:00:00UTC", cacheName: Self.legacyCacheName
             ) { home in
@@ -124,7 +124,7 @@ struct SSOTests {
 
     @Test("an expired token, a missing one and a refused one all say to run aws sso login for the profile")
     func loginNeeded() async throws {
-        try await CredentialEndpointServer.with(route: Self.portal) { server in
+        try await ScriptedServer.with(route: Self.portal) { server in
             let env = ["AWS_ENDPOINT_URL_SSO": server.endpoint]
             // The fixed clock is 2023-11-14T22:13:20Z.
             let expired = try await Self.withSSOHome(
@@ -162,7 +162,7 @@ struct SSOTests {
             #expect(refused?.contains("refused the cached SSO token (HTTP 401)") == true)
             #expect(refused?.contains("aws sso login --profile dev") == true)
             #expect(refused?.contains("revoked-token") == false)
-            #expect(server.requests.count == 1)
+            #expect(server.received.count == 1)
         }
     }
 
