@@ -7,6 +7,8 @@ struct Picolayer: AsyncParsableCommand {
         commandName: "picolayer",
         abstract: "Build, package, run and publish PicoLisp on AWS Lambda.",
         version: PicolayerVersion.current,
-        subcommands: [Build.self, Package.self, Verify.self, Publish.self, Deploy.self, Invoke.self, Serve.self]
+        subcommands: [
+            Build.self, Package.self, Verify.self, Publish.self, Deploy.self, Whoami.self, Invoke.self, Serve.self,
+        ]
     )
 }

@@ -117,6 +117,8 @@ public struct HTTPRequest: Sendable {
     public var query: String
     public var headers: [(name: String, value: String)]
     public var body: RequestBody
+    /// A deadline for this exchange shorter than the transport's own (the instance metadata service gets 1 s).
+    public var timeout: Duration? = nil
 }
 
 public struct HTTPResponse: Sendable {
@@ -185,12 +187,18 @@ public struct HTTPTransport: Sendable {
             } else {
                 outgoing.body = .stream(request.body.chunks, length: .known(request.body.length))
             }
-            let response = try await client.execute(outgoing, timeout: timeout)
+            let deadline = request.timeout.map { TimeAmount.nanoseconds(nanoseconds($0)) } ?? timeout
+            let response = try await client.execute(outgoing, timeout: deadline)
             let body = try await response.body.collect(upTo: maxResponseBytes)
             return HTTPResponse(
                 status: Int(response.status.code),
                 headers: response.headers.map { (name: $0.name, value: $0.value) },
                 body: Array(body.readableBytesView))
         }
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

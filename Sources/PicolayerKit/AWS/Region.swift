@@ -59,6 +59,11 @@ public enum AWSService: String, Sendable {
     case lambda
     case s3
     case sts
+    /// The IAM Identity Center portal (GetRoleCredentials); its hosts are `portal.sso.<region>...`.
+    case sso
+
+    /// The first labels of the service's host name.
+    var hostPrefix: String { self == .sso ? "portal.sso" : rawValue }
 
     /// The suffix of `AWS_ENDPOINT_URL_<ID>` (the service id upper-cased, spaces as `_`).
     var endpointEnvironmentName: String { "AWS_ENDPOINT_URL_\(rawValue.uppercased())" }
@@ -82,6 +87,6 @@ public enum EndpointResolver {
         if let url = overrides.compactMap({ $0 }).first(where: { !$0.isEmpty }) {
             return try AWSEndpoint(overrideURL: url)
         }
-        return AWSEndpoint(scheme: "https", host: "\(service.rawValue).\(region).\(dnsSuffix(region: region))")
+        return AWSEndpoint(scheme: "https", host: "\(service.hostPrefix).\(region).\(dnsSuffix(region: region))")
     }
 }

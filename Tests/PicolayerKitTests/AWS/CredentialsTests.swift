@@ -51,45 +51,6 @@ struct CredentialsTests {
         region = us-west-2
         """
 
-    @Test("environment keys win over the files when no --profile is given")
-    func environmentFirst() async throws {
-        try await withAWSHome(credentials: credentialsFile, config: configFile) { home in
-            let env = [
-                "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env-secret", "AWS_SESSION_TOKEN": "env-token",
-                "AWS_PROFILE": "dev",
-            ]
-            let found = try await CredentialResolver().resolve(AWSConfigContext(environment: env, homeDirectory: home))
-            #expect(found.accessKeyId == "AKIAENV")
-            #expect(found.sessionToken == "env-token")
-            #expect(found.source == "environment")
-        }
-    }
-
-    @Test("--profile switches the environment keys off; AWS_PROFILE does not")
-    func explicitProfileSkipsEnvironment() async throws {
-        try await withAWSHome(credentials: credentialsFile, config: configFile) { home in
-            let env = ["AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env-secret"]
-            let found = try await CredentialResolver().resolve(
-                AWSConfigContext(environment: env, homeDirectory: home, explicitProfile: "dev"))
-            #expect(found.accessKeyId == "AKIADEV")
-            #expect(found.secretAccessKey == "dev-secret")
-            #expect(found.sessionToken == "dev-token")
-        }
-    }
-
-    @Test("the credentials file beats the config file for the same profile; config keys are used otherwise")
-    func credentialsBeatConfig() async throws {
-        try await withAWSHome(credentials: credentialsFile, config: configFile) { home in
-            let dev = try await CredentialResolver().resolve(
-                AWSConfigContext(environment: ["AWS_PROFILE": "dev"], homeDirectory: home))
-            #expect(dev.accessKeyId == "AKIADEV")
-            let onlyConfig = try await CredentialResolver().resolve(
-                AWSConfigContext(environment: ["AWS_PROFILE": "only-config"], homeDirectory: home))
-            #expect(onlyConfig.accessKeyId == "AKIAONLYCONFIG")
-            #expect(onlyConfig.source.hasSuffix("config [only-config]"))
-        }
-    }
-
     @Test("AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE move the files")
     func fileOverrides() async throws {
         try await withAWSHome(credentials: credentialsFile, config: configFile) { home in

@@ -223,7 +223,7 @@ extension CredentialProvider {
         return try staticKeys(section, source: "\(path) [\(name)]")
     }
 
-    private static func staticKeys(_ section: [String: String], source: String) throws -> (AWSCredentials?, String) {
+    static func staticKeys(_ section: [String: String], source: String) throws -> (AWSCredentials?, String) {
         let keyId = section["aws_access_key_id"].flatMap { $0.isEmpty ? nil : $0 }
         let secret = section["aws_secret_access_key"].flatMap { $0.isEmpty ? nil : $0 }
         switch (keyId, secret) {

@@ -1,6 +1,109 @@
 import Foundation
 
 extension CredentialProvider {
-    /// Stand-in until the provider lands (issue 7).
-    public static let webIdentity = CredentialProvider(name: "web identity") { _ in (nil, "not implemented yet") }
+    /// `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN` (+ `AWS_ROLE_SESSION_NAME`), or the profile keys
+    /// `web_identity_token_file` / `role_arn` / `role_session_name`: STS AssumeRoleWithWebIdentity, unsigned. This is
+    /// what GitHub Actions' OIDC login gives a CI job.
+    public static let webIdentity = CredentialProvider(name: "web identity") { lookup in
+        try await WebIdentityCredentials.search(lookup)
+    }
+}
+
+/// The web identity provider's parts, so that the assume-role provider can use a source profile's keys too.
+public enum WebIdentityCredentials {
+    /// Which settings were found, and where each came from (for messages).
+    struct Settings {
+        var tokenFile: String
+        var roleArn: String
+        var sessionName: String?
+        var origin: String
+    }
+
+    /// The provider in the chain. Environment variables win over the profile one key at a time and are ignored
+    /// after `--profile`. A profile whose `role_arn` comes with `source_profile` or `credential_source` belongs
+    /// to the assume-role provider and is skipped here.
+    public static func search(_ lookup: CredentialLookup) async throws -> (AWSCredentials?, String) {
+        let context = lookup.context
+        let profile = context.configProfile()
+        let profileLabel = "profile \(context.profileName) in \(context.configFilePath)"
+        if profile["role_arn"] != nil, profile["source_profile"] != nil || profile["credential_source"] != nil {
+            return (
+                nil, "\(profileLabel) has role_arn with source_profile/credential_source (the assume role provider's)"
+            )
+        }
+        let env = context.explicitProfile == nil ? context.environment : [:]
+        func setting(_ variable: String, _ key: String) -> String? {
+            [env[variable], profile[key]].compactMap { $0 }.first { !$0.isEmpty }
+        }
+        guard let tokenFile = setting("AWS_WEB_IDENTITY_TOKEN_FILE", "web_identity_token_file") else {
+            let skipped = context.explicitProfile == nil ? "" : " (environment ignored because --profile was given)"
+            return (
+                nil,
+                "AWS_WEB_IDENTITY_TOKEN_FILE is not set and \(profileLabel) has no web_identity_token_file\(skipped)"
+            )
+        }
+        guard let roleArn = setting("AWS_ROLE_ARN", "role_arn") else {
+            throw AWSError.invalidCredentials(
+                source: "web identity",
+                reason: "the token file \(tokenFile) is configured but no role is: set AWS_ROLE_ARN or role_arn in "
+                    + profileLabel)
+        }
+        let settings = Settings(
+            tokenFile: tokenFile, roleArn: roleArn,
+            sessionName: setting("AWS_ROLE_SESSION_NAME", "role_session_name"),
+            origin: (env["AWS_WEB_IDENTITY_TOKEN_FILE"] ?? "").isEmpty ? profileLabel : "environment")
+        return (try await assume(settings, lookup: lookup), "")
+    }
+
+    /// Credentials from a profile's own `web_identity_token_file` + `role_arn` (no environment variables), for a
+    /// `source_profile` that holds them; `nil` when the profile has no token file.
+    public static func webIdentityCredentials(
+        profile: [String: String], lookup: CredentialLookup
+    ) async throws -> AWSCredentials? {
+        guard let tokenFile = profile["web_identity_token_file"], !tokenFile.isEmpty else { return nil }
+        let label = "profile \(lookup.context.profileName) in \(lookup.context.configFilePath)"
+        guard let roleArn = profile["role_arn"], !roleArn.isEmpty else {
+            throw AWSError.invalidCredentials(
+                source: "web identity", reason: "\(label) has web_identity_token_file but no role_arn; add role_arn")
+        }
+        let settings = Settings(
+            tokenFile: tokenFile, roleArn: roleArn, sessionName: profile["role_session_name"], origin: label)
+        return try await assume(settings, lookup: lookup)
+    }
+
+    /// Reads the token file now (CI systems rotate it) and exchanges it with STS, unsigned.
+    static func assume(_ settings: Settings, lookup: CredentialLookup) async throws -> AWSCredentials {
+        let source = "web identity (\(settings.roleArn), token file \(settings.tokenFile), from \(settings.origin))"
+        let token: String
+        do {
+            token = try String(contentsOfFile: settings.tokenFile, encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
+            throw AWSError.credentialSourceFailed(
+                source: source, reason: "cannot read the token file: \(error.localizedDescription)",
+                remedy: "Check AWS_WEB_IDENTITY_TOKEN_FILE / web_identity_token_file and the file's permissions.")
+        }
+        guard !token.isEmpty else {
+            throw AWSError.credentialSourceFailed(
+                source: source, reason: "the token file is empty",
+                remedy: "Write the OIDC token into it before running picolayer (see docs/credentials.md).")
+        }
+        let sessionName =
+            settings.sessionName ?? "picolayer-\(Int(lookup.timing.now().timeIntervalSince1970))"
+        let region = lookup.stsRegion
+        let sts = try STSClient.regional(
+            region: region, credentials: CredentialSource { throw AWSError.noCredentials(searched: []) },
+            signed: false, environment: lookup.context.environment, transport: lookup.transport,
+            timing: lookup.timing, trace: lookup.trace)
+        do {
+            return try await sts.assumeRoleWithWebIdentity(
+                roleArn: settings.roleArn, sessionName: sessionName, token: token, source: source
+            ).credentials
+        } catch let error as AWSError {
+            throw AWSError.credentialSourceFailed(
+                source: source, reason: "STS \(region) " + (error.errorDescription ?? "\(error)"),
+                remedy: "Check that the role's trust policy accepts this token's issuer and audience, and that the "
+                    + "token has not expired.")
+        }
+    }
 }

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import PicolayerKit
+
+extension Picolayer {
+    struct Whoami: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the AWS account and identity picolayer's credentials belong to (STS GetCallerIdentity).",
+            discussion: """
+                Resolves credentials exactly as publish and deploy do (docs/credentials.md) and prints the \
+                account, the ARN and which source of the chain was used. Exits 1 with the list of places \
+                searched when no credentials are found.
+                """)
+
+        @Option(help: "The region whose STS endpoint is asked (default: AWS_REGION, the profile, us-east-1).")
+        var region: String?
+
+        @Flag(help: "Print the result as JSON.")
+        var json = false
+
+        @OptionGroup var aws: AWSOptions
+
+        func run() async throws {
+            let context = aws.context
+            let stsRegion = (try? RegionResolver.resolve(flag: region, context: context)) ?? "us-east-1"
+            let report = try await HTTPTransport.withLive { transport in
+                let (credentials, _) = try await CredentialSource.resolvedNow(
+                    aws.lookup(transport: transport, region: stsRegion))
+                var trace: (@Sendable (String) -> Void)?
+                if aws.verbose { trace = { line in printError(line) } }
+                return try await WhoamiReport.fetch(
+                    credentials: credentials, region: stsRegion, endpointFlag: aws.endpointURL,
+                    environment: context.environment, transport: transport, trace: trace)
+            }
+            print(json ? try report.json() : report.text(now: Date()))
+        }
+    }
+}
