@@ -63,6 +63,31 @@ struct DeployCommandTests {
         }
     }
 
+    @Test("through a role profile (AssumeRole on moto), region from the profile, endpoints from AWS_ENDPOINT_URL")
+    func roleProfile() async throws {
+        let binary = try picolayerExecutable()
+        try await MotoServer.with(regions: ["us-east-1"]) { moto in
+            let files = roleProfiles(moto)
+            try await withAWSHome(credentials: files.credentials, config: files.config) { home in
+                try await withFunctionFolder { folder in
+                    let run = try MotoServer.runCapturingFiles(
+                        [
+                            binary, "deploy", "--function", "role-fn", "--code", folder, "--create", "--role",
+                            MotoServer.functionRoleArn, "--profile", "deployer", "--verbose",
+                        ],
+                        environment: environment(home: home, ["AWS_ENDPOINT_URL": moto.endpoint]))
+                    #expect(run.status == 0, "\(run.stderr)")
+                    #expect(
+                        run.stderr.contains("credentials: assume role \(MotoServer.deployerRoleArn)"), "\(run.stderr)")
+                    #expect(run.stderr.contains("CreateFunction attempt 1: POST \(moto.endpoint)/2015-03-31/functions"))
+                    #expect(!run.stderr.contains(moto.credentials.secretAccessKey))
+                    #expect(run.stdout.contains("code          created"), "\(run.stdout)")
+                    #expect(try DeployFixture.function(moto, "role-fn").runtime == "provided.al2023")
+                }
+            }
+        }
+    }
+
     @Test("--create without --role and a malformed --env are refused before anything is sent")
     func validation() throws {
         let binary = try picolayerExecutable()
