@@ -391,6 +391,26 @@ struct DeployLocalCheckTests {
         ).run()
     }
 
+    @Test("a handler whose file is not in the folder is warned about before anything is sent")
+    func handlerFileMissing() async throws {
+        try await withFunctionFolder { folder in
+            let lines = NIOLockedValueBox<[String]>([])
+            let offline = HTTPTransport { _ in
+                throw AWSError.transport(operation: "GetFunction", endpoint: "none", reason: "offline")
+            }
+            for handler in ["app.handler", "main.handler"] {
+                _ = try? await Deployer(
+                    configuration: DeployConfiguration(
+                        functionName: "f", codePath: folder, region: "us-east-1", handler: handler),
+                    credentials: .fixed(testCredentials), transport: offline, timing: FakeTiming().timing,
+                    log: { line in lines.withLockedValue { $0.append(line) } }
+                ).run()
+            }
+            let warnings = lines.withLockedValue { $0 }.filter { $0.hasPrefix("warning:") }
+            #expect(warnings == ["warning: handler app.handler names app.l, which is not in \(folder)"])
+        }
+    }
+
     @Test("a file that is not a zip, a missing path and a zip over the inline limit are refused")
     func badCode() async throws {
         try await withFunctionFolder { folder in
