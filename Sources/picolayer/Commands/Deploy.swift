@@ -14,10 +14,11 @@ extension Picolayer {
                 publish (see docs/credentials.md).
                 """)
 
-        @Option(name: .customLong("function"), help: "The function's name (or ARN).")
+        @Option(name: .customLong("function"), help: ArgumentHelp("The function's name (or ARN).", valueName: "name"))
         var functionName: String
 
-        @Option(help: "The function's folder (zipped reproducibly) or a zip file.")
+        @Option(
+            help: ArgumentHelp("The function's folder (zipped reproducibly) or a zip file.", valueName: "dir-or-zip"))
         var code: String
 
         @Option(help: "path/file.function, e.g. main.handler (default when creating: main.handler).")
@@ -25,7 +26,9 @@ extension Picolayer {
 
         @Option(
             name: .customLong("layer"),
-            help: "A layer version ARN to attach (repeatable); replaces any other version of that layer.")
+            help: ArgumentHelp(
+                "A layer version ARN to attach (repeatable); replaces any other version of that layer.",
+                valueName: "arn"))
         var layers: [String] = []
 
         @Flag(help: "Attach the newest version of --layer-name published in the region.")
@@ -37,19 +40,22 @@ extension Picolayer {
         @Flag(help: "Create the function if it does not exist (needs --role).")
         var create = false
 
-        @Option(help: "With --create: the execution role ARN.")
+        @Option(help: ArgumentHelp("With --create: the execution role ARN.", valueName: "arn"))
         var role: String?
 
-        @Option(help: "Memory in MB (128-10240).")
+        @Option(help: ArgumentHelp("Memory in MB (128-10240).", valueName: "mb"))
         var memory: Int?
 
-        @Option(help: "Timeout in seconds (1-900).")
+        @Option(help: ArgumentHelp("Timeout in seconds (1-900).", valueName: "seconds"))
         var timeout: Int?
 
         @Option(help: "x86_64 or arm64 (default: keep the function's; x86_64 when creating).")
         var arch: String?
 
-        @Option(name: .customLong("env"), help: "K=V; the variables replace the function's whole set (repeatable).")
+        @Option(
+            name: .customLong("env"),
+            help: ArgumentHelp(
+                "A variable (repeatable); together they replace the function's whole set.", valueName: "name=value"))
         var env: [String] = []
 
         @Flag(help: "Publish a version of the deployed code.")
