@@ -128,6 +128,57 @@ struct RoleCredentialsTests {
         }
     }
 
+    @Test("an SSO profile as source_profile: portal credentials, then AssumeRole with them (aws-cdk#19897)")
+    func ssoAsSource() async throws {
+        try await MotoServer.with(regions: ["us-east-1"]) { moto in
+            let portal: @Sendable (ScriptedServer.Received) -> ScriptedServer.Reply = { request in
+                guard request.header("x-amz-sso_bearer_token") == "cached-token" else {
+                    return .init(401, body: #"{"message":"Session token not found or invalid"}"#)
+                }
+                return .init(
+                    200, headers: [("Content-Type", "application/json")],
+                    body: """
+                        {"roleCredentials":{"accessKeyId":"\(moto.credentials.accessKeyId)",\
+                        "secretAccessKey":"\(moto.credentials.secretAccessKey)","expiration":4102444800000}}
+                        """)
+            }
+            let config = """
+                [profile sso-dev]
+                sso_session = corp
+                sso_account_id = \(MotoServer.account)
+                sso_role_name = Developer
+
+                [sso-session corp]
+                sso_start_url = https://d-0000000000.awsapps.com/start
+                sso_region = eu-central-1
+
+                [profile release]
+                role_arn = \(MotoServer.deployerRoleArn)
+                source_profile = sso-dev
+                role_session_name = from-sso
+                """
+            try await ScriptedServer.with(route: portal) { server in
+                try await withAWSHome(config: config) { home in
+                    // `aws sso login --sso-session corp` caches the token under SHA-1("corp") (`printf corp | sha1sum`).
+                    let cache = home + "/.aws/sso/cache"
+                    try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+                    try #"{"accessToken": "cached-token", "expiresAt": "2099-01-01T00:00:00Z"}"#.write(
+                        toFile: cache + "/ee0bfd2552fbd840c02cc48b6e823320543c450f.json", atomically: true,
+                        encoding: .utf8)
+                    let lookup = lookup(
+                        home: home, profile: "release", moto: moto, extra: ["AWS_ENDPOINT_URL_SSO": server.endpoint])
+                    let (source, first) = try await CredentialSource.resolvedNow(lookup)
+                    #expect(first.source.contains("from SSO profile sso-dev"))
+                    let report = try await WhoamiReport.fetch(
+                        credentials: source, region: "us-east-1", endpointFlag: nil,
+                        environment: lookup.context.environment, transport: .live())
+                    #expect(report.arn.hasSuffix("assumed-role/picolayer-deployer/from-sso"))
+                    #expect(server.received.count == 1)
+                }
+            }
+        }
+    }
+
     @Test("temporary credentials are refreshed during a multi-region publish once they near expiry")
     func refreshDuringPublish() async throws {
         let regions = ["us-east-1", "eu-west-1", "ap-south-1"]

@@ -16,7 +16,9 @@ public enum ProcessCredentials {
     public static func search(_ lookup: CredentialLookup) async throws -> (AWSCredentials?, String) {
         let context = lookup.context
         let label = "profile \(context.profileName) in \(context.configFilePath)"
-        guard let command = context.configProfile()["credential_process"], !command.isEmpty else {
+        // Either file may hold it: botocore merges the credentials file's [NAME] into the profile.
+        guard let command = try context.profileSettings(context.profileName)?["credential_process"], !command.isEmpty
+        else {
             return (nil, "\(label) has no credential_process")
         }
         return (try await credentials(command: command, label: label, lookup: lookup), "")
