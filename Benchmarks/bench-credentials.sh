@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # picolayer whoami against `aws sts get-caller-identity`, through a role profile (role_arn + source_profile:
 # one AssumeRole, then GetCallerIdentity signed with the temporary keys) and with plain keys from the
-# environment, against a local moto_server with SigV4 checking on. Wall time and peak RSS of each tool, median
+# environment, against a local moto_server with SigV4 checking on. The AWS CLI is measured without and with
+# its on-disk cache of assumed-role keys. Wall time and peak RSS of each tool, median
 # of RUNS runs, measured in the same run.
 set -euo pipefail
 # shellcheck source=Benchmarks/lib.sh
@@ -16,14 +17,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-command -v moto_server >/dev/null || { echo "bench-credentials: moto_server missing (scripts/install-test-deps.sh)" >&2; exit 1; }
 command -v aws >/dev/null || { echo "bench-credentials: the AWS CLI is missing (scripts/install-test-deps.sh)" >&2; exit 1; }
-
-moto_server -H 127.0.0.1 -p 0 > "$work/moto.log" 2>&1 &
-moto_pid=$!
-port=$(port_from_log "$work/moto.log" 's|.*Running on http://127.0.0.1:\([0-9]*\).*|\1|p' 300)
-[[ -n $port ]] || { echo "bench-credentials: moto_server did not start" >&2; cat "$work/moto.log" >&2; exit 1; }
-endpoint=http://127.0.0.1:$port
+start_moto "$work"
 
 # An IAM user allowed sts:*, and a role it may assume; then signature checking on (reference/sigv4.md §9).
 read -r key_id secret < <(python3 - "$endpoint" <<'EOF_SETUP'
@@ -59,26 +54,20 @@ export AWS_SHARED_CREDENTIALS_FILE=$work/credentials AWS_CONFIG_FILE=$work/confi
 export AWS_ENDPOINT_URL=$endpoint AWS_EC2_METADATA_DISABLED=true AWS_DEFAULT_REGION=us-east-1
 echo "$(nproc) cores, $runs runs each, moto $(python3 -c 'import moto; print(moto.__version__)'), $(aws --version 2>&1)"
 
-# median FILE: the middle line of the sorted numbers in FILE.
-median() { sort -n "$1" | sed -n "$(( ($(wc -l < "$1") + 1) / 2 ))p"; }
+# The AWS CLI caches assumed-role keys in ~/.aws/cli/cache; a private HOME keeps earlier runs' keys out.
+export HOME=$work/home
+mkdir -p "$work/role" "$work/env" "$HOME"
+forget_cli_cache() { rm -rf "$HOME/.aws/cli/cache"; }
+measure_median "$work/role" "$runs" picolayer-whoami : "$binary" whoami --profile role
+measure_median "$work/role" "$runs" aws-sts forget_cli_cache aws sts get-caller-identity --profile role
+# With its cache kept, the CLI skips AssumeRole after the first run (picolayer keeps keys in memory only).
+measure_median "$work/role" "$runs" aws-sts-cached : aws sts get-caller-identity --profile role
+export AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret
+measure_median "$work/env" "$runs" picolayer-whoami : "$binary" whoami
+measure_median "$work/env" "$runs" aws-sts : aws sts get-caller-identity
+"$binary" whoami | grep -q "Account: 123456789012" || { echo "bench-credentials: whoami printed no account" >&2; exit 1; }
 
-measure() { # label, command...
-    local label=$1; shift
-    : > "$work/t"; : > "$work/m"
-    for _ in $(seq 1 "$runs"); do
-        /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$work/out" 2> "$work/err" || {
-            echo "bench-credentials: $label failed:" >&2; cat "$work/out" "$work/err" >&2; exit 1
-        }
-        grep -q "123456789012" "$work/out" || { echo "bench-credentials: $label printed no account" >&2; exit 1; }
-        read -r seconds kib < "$work/time"
-        echo "$seconds" >> "$work/t"; echo "$kib" >> "$work/m"
-    done
-    printf '%-48s %8s s %10s KiB\n' "$label" "$(median "$work/t")" "$(median "$work/m")"
-}
-
-printf '%-48s %10s %14s\n' "identity lookup" "wall" "peak RSS"
-measure "picolayer whoami (role profile)" "$binary" whoami --profile role
-measure "aws sts get-caller-identity (role profile)" aws sts get-caller-identity --profile role
-AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret measure "picolayer whoami (environment keys)" "$binary" whoami
-AWS_ACCESS_KEY_ID=$key_id AWS_SECRET_ACCESS_KEY=$secret measure "aws sts get-caller-identity (environment keys)" \
-    aws sts get-caller-identity
+echo "through a role profile (AssumeRole, then GetCallerIdentity with the temporary keys):"
+print_medians "$work/role" aws-sts
+echo "with keys from the environment (GetCallerIdentity only):"
+print_medians "$work/env" aws-sts
