@@ -12,16 +12,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 binary=$1
 runs=${RUNS:-5}
-work=$(mktemp -d)
-moto_pid=""
-cleanup() {
-    if [[ -n $moto_pid ]]; then kill "$moto_pid" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-command -v aws >/dev/null || { echo "bench-deploy: the AWS CLI is missing (scripts/install-test-deps.sh)" >&2; exit 1; }
-start_moto "$work"
+moto_bench bench-deploy
 
 # An IAM user allowed lambda:*, an execution role and the function, created while auth is off; then signature
 # checking on (reference/sigv4.md §9).

@@ -8,16 +8,7 @@ source "$(dirname "$0")/lib.sh"
 binary=$1
 runs=${RUNS:-3}
 size=$((45 * 1000 * 1000))
-work=$(mktemp -d)
-moto_pid=""
-cleanup() {
-    if [[ -n $moto_pid ]]; then kill "$moto_pid" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-command -v aws >/dev/null || { echo "bench-publish: the AWS CLI is missing (scripts/install-test-deps.sh)" >&2; exit 1; }
-start_moto "$work"
+moto_bench bench-publish
 
 # An IAM user allowed lambda:*, created while auth is off; then signature checking on (reference/sigv4.md §9).
 read -r key_id secret < <(python3 - "$endpoint" <<'EOF'

@@ -55,3 +55,14 @@ print_medians() {
     done < "$work/results"
     echo "(ref: $reference)"
 }
+
+# moto_bench NAME: what the benchmarks against moto start with: a scratch folder $work (removed on exit, moto
+# stopped too), the AWS CLI checked, and moto_server started ($moto_pid, $endpoint).
+moto_bench() {
+    local name=$1
+    work=$(mktemp -d)
+    moto_pid=""
+    trap 'if [[ -n $moto_pid ]]; then kill "$moto_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
+    command -v aws >/dev/null || { echo "$name: the AWS CLI is missing (scripts/install-test-deps.sh)" >&2; exit 1; }
+    start_moto "$work"
+}
