@@ -6,13 +6,20 @@ public enum Engine: String, Sendable, CaseIterable {
     case podman
     case none
 
-    /// docker when it is on PATH, else podman, else nil.
-    public static func detect(environment: [String: String]) -> Engine? {
-        for engine in [Engine.docker, .podman]
-        where ProcessRunner.locate(engine.rawValue, environment: environment) != nil {
-            return engine
+    /// The first of docker and podman that is on PATH and answers `ENGINE info`: a docker client whose daemon is
+    /// not running (or not reachable) does not count, so podman is tried next. Throws `noEngineAvailable`, naming
+    /// any engine that was found but did not answer, when neither can build.
+    public static func detect(environment: [String: String]) async throws -> Engine {
+        let runner = ProcessRunner(environment: environment)
+        var unusable: [String] = []
+        for engine in [Engine.docker, .podman] where runner.locate(engine.rawValue) != nil {
+            let answer = try? await runner.run(engine.rawValue, ["info"])
+            if answer?.succeeded == true { return engine }
+            let reason = answer.map { $0.standardErrorText.split(separator: "\n").first.map(String.init) ?? "" } ?? ""
+            unusable.append(
+                "\(engine.rawValue) (`\(engine.rawValue) info` failed\(reason.isEmpty ? "" : ": \(reason)"))")
         }
-        return nil
+        throw BuildError.noEngineAvailable(unusable: unusable)
     }
 }
 

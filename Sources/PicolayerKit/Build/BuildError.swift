@@ -11,7 +11,8 @@ public enum BuildError: LocalizedError, Equatable {
     case badLockFile(path: String, line: Int, text: String)
     case corruptArchive(source: String, reason: String)
     case engineNotFound(String)
-    case noEngineAvailable
+    /// Neither docker nor podman can build; `unusable` names those on PATH that did not answer `info`.
+    case noEngineAvailable(unusable: [String])
     case hostArchitectureMismatch(requested: String, host: String)
     case buildFailed(log: String, tail: String, status: Int32)
     case missingBuildOutput(path: String)
@@ -44,8 +45,12 @@ public enum BuildError: LocalizedError, Equatable {
         case .engineNotFound(let engine):
             return "container engine \(engine) was not found on PATH. Install it, pick another with --engine, "
                 + "or build on this machine with --engine none."
-        case .noEngineAvailable:
-            return "neither docker nor podman is on PATH. Install one, or build on this machine with --engine none "
+        case .noEngineAvailable(let unusable):
+            let found =
+                unusable.isEmpty
+                ? "neither docker nor podman is on PATH"
+                : "no container engine answered: \(unusable.joined(separator: "; ")). Start its daemon or fix its setup"
+            return "\(found). Install or start one, or build on this machine with --engine none "
                 + "(needs clang, llvm, make, libffi and readline headers)."
         case .hostArchitectureMismatch(let requested, let host):
             return "--engine none compiles for this machine (\(host)), not \(requested). "

@@ -12,7 +12,8 @@ extension Picolayer {
         static let configuration = CommandConfiguration(
             abstract: "Fetch and check the sources, compile PicoLisp (pil21) and stage the layer in build/layer.",
             discussion: """
-                The engine defaults to docker or podman when one is on PATH, else pass --engine none to compile \
+                The engine defaults to docker, else podman, whichever is on PATH and answers `info` (a docker \
+                client without its daemon is passed over), else pass --engine none to compile \
                 on this machine. Engine options can also come from PICOLAYER_ENGINE_ARGS (split at spaces), \
                 e.g. PICOLAYER_ENGINE_ARGS="--runtime /usr/sbin/runc"; CONTAINERS_CONF and DOCKER_HOST are \
                 passed to the engine unchanged.
@@ -67,8 +68,11 @@ extension Picolayer {
             func path(_ text: String) -> URL {
                 text.hasPrefix("/") ? URL(fileURLWithPath: text) : cwd.appendingPathComponent(text).standardizedFileURL
             }
-            guard let engine = engine ?? Engine.detect(environment: environment) else {
-                throw BuildError.noEngineAvailable
+            let chosen: Engine
+            if let engine {
+                chosen = engine
+            } else {
+                chosen = try await Engine.detect(environment: environment)
             }
             let extraArguments = (environment["PICOLAYER_ENGINE_ARGS"] ?? "").split(separator: " ").map(String.init)
             let configuration = BuildConfiguration(
@@ -77,7 +81,7 @@ extension Picolayer {
                 pilSource: pilSource,
                 jsonSource: without.contains(.json) ? nil : jsonSource,
                 awscurlSource: without.contains(.awscurl) ? nil : awscurlSource,
-                engine: engine,
+                engine: chosen,
                 image: image,
                 architecture: arch,
                 target: target,
@@ -88,7 +92,7 @@ extension Picolayer {
                 cacheDirectory: cacheDir.map(path)
                     ?? BuildConfiguration.defaultCacheDirectory(environment: environment),
                 environment: environment,
-                owner: engine == .docker ? "\(getuid()):\(getgid())" : nil,
+                owner: chosen == .docker ? "\(getuid()):\(getgid())" : nil,
                 liveCheck: LayerLiveCheck.run)
             let report = try await LayerBuilder(configuration: configuration, reporter: .terminal()).build()
             printVerification(report.verification)
