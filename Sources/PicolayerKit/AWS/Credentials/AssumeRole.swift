@@ -53,6 +53,13 @@ extension CredentialProvider {
         return value
     }
 
+    /// True when the profile is the assume-role provider's: `role_arn` with `source_profile` or
+    /// `credential_source` (empty values count as absent). Other providers that read `role_arn` skip such profiles.
+    static func isRoleProfile(_ profile: [String: String]) -> Bool {
+        nonEmpty(profile["role_arn"]) != nil
+            && (nonEmpty(profile["source_profile"]) != nil || nonEmpty(profile["credential_source"]) != nil)
+    }
+
     static func roleSource(_ profile: [String: String], profileName: String) throws -> RoleSource? {
         let sourceProfile = nonEmpty(profile["source_profile"])
         let credentialSource = nonEmpty(profile["credential_source"])
@@ -159,7 +166,7 @@ extension CredentialProvider {
         }
         let sourceCredentials = try await sourceCredentials(source, profile: profile, lookup: lookup)
         let sessionName =
-            nonEmpty(profile["role_session_name"]) ?? "picolayer-\(Int(lookup.timing.now().timeIntervalSince1970))"
+            nonEmpty(profile["role_session_name"]) ?? lookup.defaultSessionName
         let region = lookup.stsRegion
         lookup.trace?("AssumeRole \(roleArn) for profile \(name) in \(region) with \(sourceCredentials.source)")
         let sts = try STSClient.regional(

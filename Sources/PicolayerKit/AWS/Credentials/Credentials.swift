@@ -102,6 +102,9 @@ public struct CredentialLookup: Sendable {
         (try? RegionResolver.resolve(flag: regionFlag, context: context)) ?? "us-east-1"
     }
 
+    /// The STS session name when the profile names none: `picolayer-<unix time>`.
+    public var defaultSessionName: String { "picolayer-\(Int(timing.now().timeIntervalSince1970))" }
+
     /// The same lookup switched to profile `name`, as `source_profile` does: the environment's keys and web
     /// identity variables no longer apply (they belong to the outermost profile only).
     public func switchingProfile(to name: String) -> CredentialLookup {

@@ -9,7 +9,8 @@ extension CredentialProvider {
     }
 }
 
-/// The web identity provider's parts, so that the assume-role provider can use a source profile's keys too.
+/// The web identity provider's parts. A `source_profile` holding web identity keys goes through `search` too,
+/// with the lookup switched to that profile (so the environment's variables do not apply).
 public enum WebIdentityCredentials {
     /// Which settings were found, and where each came from (for messages).
     struct Settings {
@@ -26,7 +27,7 @@ public enum WebIdentityCredentials {
         let context = lookup.context
         let profile = context.configProfile()
         let profileLabel = "profile \(context.profileName) in \(context.configFilePath)"
-        if profile["role_arn"] != nil, profile["source_profile"] != nil || profile["credential_source"] != nil {
+        if CredentialProvider.isRoleProfile(profile) {
             return (
                 nil, "\(profileLabel) has role_arn with source_profile/credential_source (the assume role provider's)"
             )
@@ -55,22 +56,6 @@ public enum WebIdentityCredentials {
         return (try await assume(settings, lookup: lookup), "")
     }
 
-    /// Credentials from a profile's own `web_identity_token_file` + `role_arn` (no environment variables), for a
-    /// `source_profile` that holds them; `nil` when the profile has no token file.
-    public static func webIdentityCredentials(
-        profile: [String: String], lookup: CredentialLookup
-    ) async throws -> AWSCredentials? {
-        guard let tokenFile = profile["web_identity_token_file"], !tokenFile.isEmpty else { return nil }
-        let label = "profile \(lookup.context.profileName) in \(lookup.context.configFilePath)"
-        guard let roleArn = profile["role_arn"], !roleArn.isEmpty else {
-            throw AWSError.invalidCredentials(
-                source: "web identity", reason: "\(label) has web_identity_token_file but no role_arn; add role_arn")
-        }
-        let settings = Settings(
-            tokenFile: tokenFile, roleArn: roleArn, sessionName: profile["role_session_name"], origin: label)
-        return try await assume(settings, lookup: lookup)
-    }
-
     /// Reads the token file now (CI systems rotate it) and exchanges it with STS, unsigned.
     static func assume(_ settings: Settings, lookup: CredentialLookup) async throws -> AWSCredentials {
         let source = "web identity (\(settings.roleArn), token file \(settings.tokenFile), from \(settings.origin))"
@@ -88,8 +73,7 @@ public enum WebIdentityCredentials {
                 source: source, reason: "the token file is empty",
                 remedy: "Write the OIDC token into it before running picolayer (see docs/credentials.md).")
         }
-        let sessionName =
-            settings.sessionName ?? "picolayer-\(Int(lookup.timing.now().timeIntervalSince1970))"
+        let sessionName = settings.sessionName ?? lookup.defaultSessionName
         let region = lookup.stsRegion
         let sts = try STSClient.regional(
             region: region, credentials: CredentialSource { throw AWSError.noCredentials(searched: []) },

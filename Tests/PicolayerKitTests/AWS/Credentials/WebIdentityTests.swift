@@ -175,20 +175,40 @@ struct WebIdentityTests {
         }
     }
 
-    @Test("a source profile's own keys work through webIdentityCredentials(profile:lookup:)")
-    func sourceProfileFunction() async throws {
-        try await ScriptedServer.with(replies: [Self.stsReply()]) { server in
+    @Test("a source profile's own web identity keys feed its role; the environment's variables do not apply")
+    func sourceProfile() async throws {
+        let replies = [Self.stsReply(), Self.stsReply(keyId: "ASIAOUTER")]
+        try await ScriptedServer.with(replies: replies) { server in
             try await withAWSHome { home in
                 let token = try writeFile("base-token", named: "token", in: home)
-                // The environment's variables do not apply to a source profile.
+                try writeFile(
+                    """
+                    [profile base]
+                    web_identity_token_file = \(token)
+                    role_arn = arn:base
+
+                    [profile outer]
+                    role_arn = arn:outer
+                    source_profile = base
+                    """, named: ".aws/config", in: home)
+                // Neither variable may be used for the source profile: the token file named here does not exist.
                 let lookup = credentialLookup(
-                    home: home, environment: ["AWS_ENDPOINT_URL_STS": server.endpoint, "AWS_ROLE_ARN": "arn:env"])
-                let none = try await WebIdentityCredentials.webIdentityCredentials(profile: [:], lookup: lookup)
-                #expect(none == nil)
-                let credentials = try await WebIdentityCredentials.webIdentityCredentials(
-                    profile: ["web_identity_token_file": token, "role_arn": "arn:base"], lookup: lookup)
-                #expect(credentials?.accessKeyId == "ASIAWEB")
-                #expect(Self.form(try #require(server.received.first).body)["RoleArn"] == "arn:base")
+                    home: home,
+                    environment: [
+                        "AWS_ENDPOINT_URL_STS": server.endpoint, "AWS_ROLE_ARN": "arn:env",
+                        "AWS_WEB_IDENTITY_TOKEN_FILE": home + "/no-such-token",
+                    ],
+                    profile: "outer")
+                let credentials = try await CredentialResolver().resolve(lookup)
+                #expect(credentials.accessKeyId == "ASIAOUTER")
+                #expect(server.received.count == 2)
+                let web = Self.form(try #require(server.received.first).body)
+                #expect(web["Action"] == "AssumeRoleWithWebIdentity")
+                #expect(web["RoleArn"] == "arn:base")
+                #expect(web["WebIdentityToken"] == "base-token")
+                let outer = try #require(server.received.last)
+                #expect(Self.form(outer.body)["RoleArn"] == "arn:outer")
+                #expect(outer.header("Authorization")?.contains("Credential=ASIAWEB/") == true)
             }
         }
     }
