@@ -75,13 +75,7 @@ public struct LambdaClient: Sendable {
             fields["Content"] = ["S3Bucket": bucket, "S3Key": key]
             body = .bytes(try jsonBytes(fields))
         case .zipFile(let path, let size):
-            // Serialise the other fields, then splice the streamed Content in before the closing brace.
-            var head = try jsonBytes(fields)
-            head.removeLast()  // "}"
-            head += Array(#","Content":{"ZipFile":""#.utf8)
-            body = RequestBody(parts: [
-                .bytes(head), .file(path: path, offset: 0, length: size, base64: true), .bytes(Array(#""}}"#.utf8)),
-            ])
+            body = try inlineZipBody(fields: fields, key: "Content", zipPath: path, zipSize: size)
         }
         return AWSRequest(
             operation: "PublishLayerVersion", method: "POST",
