@@ -82,15 +82,7 @@ extension Picolayer {
 
         /// `--env K=V` as a map; `nil` when none was given (the function keeps its variables).
         func variables() throws -> [String: String]? {
-            guard !env.isEmpty else { return nil }
-            var result: [String: String] = [:]
-            for item in env {
-                guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
-                    throw ValidationError("--env wants NAME=VALUE, not '\(item)'.")
-                }
-                result[String(item[..<equals])] = String(item[item.index(after: equals)...])
-            }
-            return result
+            env.isEmpty ? nil : try environmentAssignments(env)
         }
 
         func run() async throws {

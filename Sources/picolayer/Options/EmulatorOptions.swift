@@ -34,9 +34,7 @@ struct EmulatorOptions: ParsableArguments {
     func validate() throws {
         if timeout < 1 || timeout > 900 { throw ValidationError("--timeout must be 1 to 900 seconds, not \(timeout).") }
         if memory < 128 || memory > 10_240 { throw ValidationError("--memory must be 128 to 10240 MB, not \(memory).") }
-        for variable in variables where !variable.contains("=") {
-            throw ValidationError("--env \(variable): expected KEY=VALUE.")
-        }
+        _ = try environmentAssignments(variables)
     }
 
     /// The configuration value for the library; reads --env-file.
@@ -51,10 +49,7 @@ struct EmulatorOptions: ParsableArguments {
             }
             environment = try EnvironmentFile.parse(text, file: envFile)
         }
-        for variable in variables {
-            let parts = variable.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            environment[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
-        }
+        environment.merge(try environmentAssignments(variables)) { _, fromFlag in fromFlag }
         let configuration = FunctionConfiguration(
             handler: handler, taskRoot: taskRoot, layerDirectory: layer, functionName: functionName, region: region,
             memorySize: memory, timeout: .milliseconds(Int64((timeout * 1000).rounded())),
