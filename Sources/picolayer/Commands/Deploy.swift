@@ -94,8 +94,7 @@ extension Picolayer {
                 memorySize: memory, timeout: timeout, architecture: arch, environment: try variables(),
                 publishVersion: publishVersion, dryRun: dryRun, endpointURL: aws.endpointURL)
             try configuration.validate()
-            var trace: (@Sendable (String) -> Void)?
-            if aws.verbose { trace = { line in printError(line) } }
+            let trace = aws.trace()
             let verbose = aws.verbose
             let report = try await HTTPTransport.withLive { transport in
                 let lookup = aws.lookup(transport: transport, region: resolvedRegion)

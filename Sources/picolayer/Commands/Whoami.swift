@@ -26,11 +26,9 @@ extension Picolayer {
             let report = try await HTTPTransport.withLive { transport in
                 let (credentials, _) = try await CredentialSource.resolvedNow(
                     aws.lookup(transport: transport, region: stsRegion))
-                var trace: (@Sendable (String) -> Void)?
-                if aws.verbose { trace = { line in printError(line) } }
                 return try await WhoamiReport.fetch(
                     credentials: credentials, region: stsRegion, endpointFlag: aws.endpointURL,
-                    environment: context.environment, transport: transport, trace: trace)
+                    environment: context.environment, transport: transport, trace: aws.trace())
             }
             print(json ? try report.json() : report.text(now: Date()))
         }

@@ -18,11 +18,16 @@ struct AWSOptions: ParsableArguments {
         AWSConfigContext(environment: ProcessInfo.processInfo.environment, explicitProfile: profile)
     }
 
+    /// With `--verbose`, a trace writing each line to stderr after `prefix`; otherwise none.
+    func trace(prefix: String = "") -> (@Sendable (String) -> Void)? {
+        guard verbose else { return nil }
+        return { line in printError(prefix + line) }
+    }
+
     /// A credential lookup over `transport`; with `--verbose`, the providers' network calls are traced.
     func lookup(transport: HTTPTransport, region: String?) -> CredentialLookup {
-        var trace: (@Sendable (String) -> Void)?
-        if verbose { trace = { line in printError("[credentials] \(line)") } }
-        return CredentialLookup(context: context, transport: transport, regionFlag: region, trace: trace)
+        CredentialLookup(
+            context: context, transport: transport, regionFlag: region, trace: trace(prefix: "[credentials] "))
     }
 }
 
