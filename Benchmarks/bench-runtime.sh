@@ -14,10 +14,19 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 "$root/Tests/runtime/stage-layer.sh" "$work/layer" "$home"
+# The real picolisp-json and picolisp-awscurl (test inputs kept outside the project) for the cold start per library.
+thirdparty=$root/../shared/testdata/thirdparty
+with_libraries=()
+if [[ -f $thirdparty/picolisp-json-4.1.0.tar.gz && -f $thirdparty/picolisp-awscurl-1.0.0.tar.gz ]]; then
+    THIRDPARTY=$thirdparty "$root/Tests/runtime/stage-layer.sh" "$work/layer-libs" "$home"
+    with_libraries=("$work/layer-libs")
+else
+    echo "bench-runtime: $thirdparty is absent: the cold start per preloaded library is skipped"
+fi
 python3 "$root/Tests/runtime/gen_sqs.py" "$work/sqs.json" 1800
 
 echo "== bench-runtime: per-invocation overhead, cold start, RSS"
-python3 "$here/bench_runtime.py" "$work/layer" "$work"
+python3 "$here/bench_runtime.py" "$work/layer" "$work" "${with_libraries[@]}"
 
 if [[ -n ${1:-} && -x $1 ]]; then
     echo

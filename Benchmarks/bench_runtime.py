@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measures picolayer's PicoLisp runtime against AWS's awslambdaric and an original-style curl loop.
 
-Usage: bench_runtime.py LAYER_DIR WORK_DIR
+Usage: bench_runtime.py LAYER_DIR WORK_DIR [LAYER_WITH_LIBRARIES_DIR]
 All three runtimes are driven by the same Runtime API server (Tests/runtime/fake_runtime_api.py) with the
 same events. Figures:
   overhead  server-side time from starting to write an event to reading the request line of its /response
@@ -9,9 +9,12 @@ same events. Figures:
   cycle     wall time per invocation over the run, server included (same server for all)
   cold      time from spawning the process to the request line of its first GET /next
   RSS       resident set size of the runtime after 1,000 and after 10,000 invocations
+With a layer that also holds picolisp-json and picolisp-awscurl, the cold start is measured once per library the
+runtime preloads (each row adds one), beside awslambdaric's cold start in the same run, as a ratio.
 """
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -60,6 +63,44 @@ def overhead(result):
     return ms
 
 
+def cold_p50(layer, root, handler, body, argv=None, runs=9):
+    colds = []
+    for _ in range(runs):
+        r = run_runtime(layer, root, handler, events(1, body), timeout=30, argv=argv)
+        if r["first_next"] is not None:
+            colds.append((r["first_next"] - r["spawned"]) * 1000)
+    return statistics.median(colds) if colds else float("nan")
+
+
+# Each row adds one file or folder to the layer: what the runtime preloads, as the original's bootstrap did.
+LIBRARY_STEPS = [
+    ("runtime.l alone", None),
+    ("+ @lib/misc.l", "picoLisp/lib/misc.l"),
+    ("+ @lib/http.l", "picoLisp/lib/http.l"),
+    ("+ picolisp-json json.l", "picoLisp/json"),
+    ("+ picolisp-awscurl", "picoLisp/awscurl"),
+]
+
+
+def library_costs(full_layer, pl_root, body, peer_cold, work):
+    print()
+    print("cold start by preloaded library (p50 of 15 spawns), beside awslambdaric's %.1f ms" % (peer_cold or 0))
+    print("%-28s %12s %10s" % ("layer", "cold p50 ms", "x awslambdaric"))
+    later = [path for _, path in LIBRARY_STEPS if path]
+    for name, path in LIBRARY_STEPS:
+        if path:
+            later.remove(path)
+        variant = os.path.join(work, "variant")
+        shutil.rmtree(variant, ignore_errors=True)
+        shutil.copytree(full_layer, variant, symlinks=True)
+        for absent in later:
+            target = os.path.join(variant, absent)
+            shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
+        cold = cold_p50(variant, pl_root, "bench.handler", body, runs=15)
+        ratio = cold / peer_cold if peer_cold else float("nan")
+        print("%-28s %12.1f %10.3f" % (name, cold, ratio))
+
+
 def rss_kb(pid):
     try:
         with open("/proc/%d/status" % pid) as f:
@@ -103,16 +144,14 @@ def main():
     print("Runtime API: Tests/runtime/fake_runtime_api.py on 127.0.0.1 (the invoke emulator is not used here)")
     print("event: SQS-like record, %d bytes; handler: echo" % len(body))
     print()
+    colds_by_name = {}
     print("%-28s %9s %9s %9s %10s %12s %7s" % ("runtime", "p50 ms", "p90 ms", "p99 ms", "cycle ms", "cold p50 ms", "n"))
     for entry in runtimes:
         if entry is None:
             continue
         name, root, handler, argv, n = entry
-        colds = []
-        for _ in range(7):
-            r = run_runtime(layer, root, handler, events(1, body), timeout=30, argv=argv)
-            if r["first_next"] is not None:
-                colds.append((r["first_next"] - r["spawned"]) * 1000)
+        cold = cold_p50(layer, root, handler, body, argv)
+        colds_by_name[name] = cold
         r = run_runtime(layer, root, handler, events(n, body), timeout=120, argv=argv)
         ms = overhead(r)
         if len(ms) < n:
@@ -123,7 +162,9 @@ def main():
         cycle = (max(r["answer"].values()) - order[n // 10]) * 1000 / (n - n // 10)
         print("%-28s %9.3f %9.3f %9.3f %10.3f %12.1f %7d" % (
             name, statistics.median(ms), percentile(ms, 90), percentile(ms, 99), cycle,
-            statistics.median(colds) if colds else float("nan"), len(ms)))
+            cold, len(ms)))
+    if len(sys.argv) > 3:
+        library_costs(sys.argv[3], pl_root, body, colds_by_name.get("awslambdaric (Python)"), work)
 
     # RSS over 10,000 invocations of our runtime
     samples = {}

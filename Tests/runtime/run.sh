@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the runtime's tests: the JSON codec (pure PicoLisp), the Runtime API protocol tests against
-# fake_runtime_api.py, and the end-to-end tests through `picolayer invoke` (skipped until it exists).
+# fake_runtime_api.py, the end-to-end tests through `picolayer invoke`, and those with the real third-party libraries
+# (skipped, saying so, where ../shared/testdata/thirdparty is absent).
 # Uses Debian's picolisp package. Ends with "N passed, M failed"; exits non-zero on any failure.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,6 +50,15 @@ echo "== end to end (picolayer invoke)"
 "$here/e2e-invoke.sh" | tee "$work/e2e.log"
 if grep -qE '^[0-9]+ passed, [0-9]+ failed$' "$work/e2e.log"; then
     tally e2e "$work/e2e.log"
+fi
+
+echo "== end to end with the real picolisp-json and picolisp-awscurl (picolayer build, invoke, verify)"
+"$here/e2e-thirdparty.sh" | tee "$work/e2e-thirdparty.log"
+if grep -qE '^[0-9]+ passed, [0-9]+ failed$' "$work/e2e-thirdparty.log"; then
+    tally e2e-thirdparty "$work/e2e-thirdparty.log"
+elif ! grep -q '^e2e-thirdparty: skipped' "$work/e2e-thirdparty.log"; then
+    echo "runtime tests: e2e-thirdparty ended without a result line" >&2
+    failed=$((failed + 1))
 fi
 
 echo "$passed passed, $failed failed"

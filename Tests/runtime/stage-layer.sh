@@ -2,6 +2,9 @@
 # Assembles a local layer folder for tests and benchmarks: DIR/bootstrap and DIR/picoLisp/ holding
 # bin/picolisp (Debian's interpreter), lib.l, lib/*.l, lib/*.so, runtime.l and json.l from templates/.
 # Usage: stage-layer.sh DIR [PICOLISP_HOME]   (PICOLISP_HOME defaults to /usr/lib/picolisp)
+# With THIRDPARTY=FOLDER (holding picolisp-json-4.1.0.tar.gz and picolisp-awscurl-1.0.0.tar.gz), their json.l and
+# libawscurl.l go into picoLisp/json/ and picoLisp/awscurl/,
+# as `picolayer build` stages them (the benchmark's cold start with the libraries).
 set -eu
 dir=${1:?usage: stage-layer.sh DIR [PICOLISP_HOME]}
 home=${2:-/usr/lib/picolisp}
@@ -19,4 +22,11 @@ cp "$home"/lib/*.l "$dir/picoLisp/lib/"
 for so in "$home"/lib/*.so; do
     [ -e "$so" ] && cp "$so" "$dir/picoLisp/lib/"
 done
+if [ -n "${THIRDPARTY:-}" ]; then
+    mkdir -p "$dir/picoLisp/json" "$dir/picoLisp/awscurl"
+    tar -xzf "$THIRDPARTY/picolisp-json-4.1.0.tar.gz" -C "$dir/picoLisp/json" --strip-components=1 \
+        picolisp-json-4.1.0/json.l
+    tar -xzf "$THIRDPARTY/picolisp-awscurl-1.0.0.tar.gz" -C "$dir/picoLisp/awscurl" --strip-components=1 \
+        picolisp-awscurl-1.0.0/libawscurl.l
+fi
 exit 0

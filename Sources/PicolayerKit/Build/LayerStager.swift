@@ -72,6 +72,26 @@ struct LayerStager: Sendable {
         }
 
         try bundleLibraries(from: build.dependencies, into: layer)
+        try linkSystemLibraries(into: layer)
+    }
+
+    /// Links `lib/libcrypto.so` to the target's own libcrypto when a staged library loads it by that name (the
+    /// images have only the versioned file; see `BundledLibraryRequirement`).
+    func linkSystemLibraries(into layer: URL) throws {
+        for requirement in BundledLibraryRequirement.all
+        where requirement.linksCryptoLibrary
+            && FileManager.default.fileExists(atPath: layer.appendingPathComponent(requirement.file).path)
+        {
+            let libDirectory = layer.appendingPathComponent(Self.libraryFolder)
+            try FileManager.default.createDirectory(at: libDirectory, withIntermediateDirectories: true)
+            let link = libDirectory.appendingPathComponent(BundledLibraryRequirement.cryptoLinkName)
+            if (try? FileManager.default.destinationOfSymbolicLink(atPath: link.path)) == nil {
+                try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: target.cryptoLibrary)
+            }
+            reporter.line(
+                "layer: linking lib/\(BundledLibraryRequirement.cryptoLinkName) -> \(target.cryptoLibrary) "
+                    + "(\(requirement.file) loads it; \(target.rawValue) has only the versioned name)")
+        }
     }
 
     /// Copies what the runtime needs of the pil21 tree: bin/picolisp, the top-level *.l, lib/*.l, the extension

@@ -97,6 +97,7 @@ public struct LayerVerifier: Sendable {
         var findings: [Finding] = []
         let entries = try TreeScanner.entries(under: directory)
         findings += checkBootstrap(in: directory)
+        findings += BundledLibraryRequirement.check(layer: directory, target: target)
         findings += checkInterpreter(in: directory)
         findings += try checkELFs(entries: entries, layer: directory)
 

@@ -65,6 +65,22 @@ public enum LambdaTarget: String, Sendable, CaseIterable, Codable {
     }
 }
 
+extension LambdaTarget {
+    /// Commands on the image's `PATH` that a bundled library may run. The `provided` images carry
+    /// `curl-minimal` but no `openssl` command (AWS: "Package changes for curl and libcurl" in the Amazon Linux 2023
+    /// user guide; the Lambda base images' package lists).
+    public var programs: Set<String> { ["sh", "curl"] }
+
+    /// The image's libcrypto, which picolisp-awscurl loads by its development name `libcrypto.so`; the image has
+    /// only the versioned file, so the layer links `lib/libcrypto.so` (on Lambda's `LD_LIBRARY_PATH`) to it.
+    public var cryptoLibrary: String {
+        switch self {
+        case .al2023: return "/lib64/libcrypto.so.3"
+        case .al2: return "/lib64/libcrypto.so.10"
+        }
+    }
+}
+
 /// A glibc symbol version such as `GLIBC_2.34`.
 public struct GlibcVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var major: Int

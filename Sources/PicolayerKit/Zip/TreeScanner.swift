@@ -95,7 +95,7 @@ public enum TreeScanner {
                         mode: executable ? 0o755 : 0o644))
             case S_IFLNK:
                 let target = try readLink(sourcePath)
-                if pointsOutside(link: path, target: target) {
+                if pointsOutside(link: path, target: target) && !Self.isImageLibrary(target) {
                     tree.warnings.append(
                         "\(path) is a symbolic link to \(target), outside the layer; it is kept, but it resolves "
                             + "against the Lambda file system (/opt is the layer's root), not this tree.")
@@ -132,6 +132,13 @@ public enum TreeScanner {
         let bytes = buffer[0..<count].map { UInt8(bitPattern: $0) }
         guard let target = String(validating: bytes, as: UTF8.self) else { throw ZipError.nameNotUTF8(path: path) }
         return target
+    }
+
+    /// A link to a shared library of the Lambda image itself (`/lib64/...`, `/usr/lib64/...`), as a layer's
+    /// `lib/libcrypto.so` is: it is meant to resolve on Lambda, so it is not warned about.
+    static func isImageLibrary(_ target: String) -> Bool {
+        (target.hasPrefix("/lib64/") || target.hasPrefix("/usr/lib64/")) && !target.contains("/..")
+            && target.contains(".so")
     }
 
     /// Whether a link's target, read lexically from the link's folder, leaves the tree.

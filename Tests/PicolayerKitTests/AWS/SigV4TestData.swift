@@ -1,7 +1,7 @@
 import Foundation
 import PicolayerKit
 
-/// Locates and reads the SigV4 test vectors in `../shared/testdata/sigv4` beside the package root.
+/// Locates and reads the SigV4 test vectors in `Tests/fixtures/sigv4` (AWS's suites, Apache-2.0; see SOURCE.md there).
 enum SigV4TestData {
     /// The folder holding Package.swift, found by walking up from this source file.
     static let packageRoot: URL? = {
@@ -13,11 +13,11 @@ enum SigV4TestData {
         return nil
     }()
 
-    static let root: URL? = packageRoot?.appendingPathComponent("../shared/testdata/sigv4").standardizedFileURL
+    static let root: URL? = packageRoot?.appendingPathComponent("Tests/fixtures/sigv4")
 
     static var missingMessage: String {
         "SigV4 test vectors not found at \(root?.path ?? "<package root not found>"); "
-            + "they must live in ../shared/testdata/sigv4 relative to the package root"
+            + "they live in Tests/fixtures/sigv4 of the project"
     }
 
     /// Case folders of `classic/` (nested ones included), as paths relative to `classic/`.
