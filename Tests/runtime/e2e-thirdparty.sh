@@ -40,6 +40,13 @@ else
     bad "picolisp-json" "rc=$rc $(head -c 300 "$out") $(tail -3 "$err")"
 fi
 
+# Each documented difference between picolisp-json's decoding and ours, against the real library.
+if (cd "$layer/picoLisp" && bin/picolisp lib.l "$here/json-differences.l") >"$work/differences.log" 2>&1; then
+    ok "the documented differences from picolisp-json hold ($(tail -1 "$work/differences.log"))"
+else
+    bad "differences from picolisp-json" "$(grep -v '^ok' "$work/differences.log" | head -5)"
+fi
+
 # The original's globals, and *Request_id per event.
 printf '{"do":"globals"}\n{"do":"globals"}\n' >"$work/globals.jsonl"
 invoke globals original.handler "$handlers" "$layer" "" --events "$work/globals.jsonl" --region eu-west-1 \
