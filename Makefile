@@ -3,6 +3,8 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 CONFIG ?= release
 BIN = .build/$(CONFIG)/picolayer
+# The tests' Python packages live in the project's own virtual environment (scripts/install-test-deps.sh).
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
 .PHONY: all build test test-deps test-swift test-runtime bench lint install clean layer templates
 
@@ -11,8 +13,16 @@ all: build
 build:
 	$(SWIFT) build -c $(CONFIG) --product picolayer
 
-# Every test suite of the project. Installs what the tests need first (apt-get as root, else sudo).
-test: test-deps test-swift test-runtime
+# Every test suite of the project. Installs what the tests need first (apt-get as root, else sudo), runs every
+# suite even when one fails, then fails naming the suites that failed.
+SUITES = test-swift test-runtime
+test: test-deps
+	@failed=""; \
+	for suite in $(SUITES); do \
+		$(MAKE) --no-print-directory $$suite || failed="$$failed $$suite"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test: these suites failed:$$failed"; exit 1; fi; \
+	echo "make test: every suite passed ($(SUITES))"
 
 test-deps:
 	scripts/install-test-deps.sh

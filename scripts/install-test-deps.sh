@@ -48,24 +48,24 @@ need=(
 mapfile -t missing < <(missing_packages "${need[@]}")
 apt_install install-test-deps "${missing[@]}"
 
-# Python packages, each "module package"; installed with pip only when the import fails.
-# emulator (invoke/serve) and runtime benchmark: AWS's Runtime API client for Python (awslambdaric installs from a
-# manylinux wheel, no compiler needed) as a runtime we did not write, and boto3 as an Invoke API client.
-# publish: a real moto_server with signature checking, read back with boto3; the AWS CLI is the benchmark's peer.
-pip_need=(
-    "awslambdaric awslambdaric"
-    "boto3 boto3"
-    "moto.server moto[server]"
-    "awscli awscli"
-)
-python3 -m pip --version >/dev/null 2>&1 || apt_install install-test-deps python3-pip
-for entry in "${pip_need[@]}"; do
-    module=${entry%% *}
-    package=${entry#* }
-    if ! python3 -c "import $module" >/dev/null 2>&1; then
-        echo "install-test-deps: pip installing $package"
-        # Debian 12's python3 is "externally managed" (PEP 668): retry with its override flag.
-        python3 -m pip install --quiet "$package" ||
-            python3 -m pip install --quiet --break-system-packages "$package"
+# Python packages (scripts/test-requirements.txt, pinned) go into the project's own virtual environment, .venv,
+# never into the system's Python; the Makefile puts .venv/bin first on PATH for the tests and benchmarks.
+# Installed again only when the requirements file changed.
+here=$(cd "$(dirname "$0")" && pwd)
+venv=$(dirname "$here")/.venv
+if [[ ! -x $venv/bin/python3 ]] || ! "$venv/bin/python3" -m pip --version >/dev/null 2>&1; then
+    rm -rf "$venv"
+    # Debian's python3 makes a venv only with python3-venv (ensurepip) installed.
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+        rm -rf "$venv"
+        apt_install install-test-deps python3-venv
+        python3 -m venv "$venv"
     fi
-done
+    echo "install-test-deps: made the virtual environment $venv"
+fi
+stamp=$venv/.picolayer-requirements
+if ! cmp -s "$here/test-requirements.txt" "$stamp"; then
+    echo "install-test-deps: pip installing scripts/test-requirements.txt into $venv"
+    "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check -r "$here/test-requirements.txt"
+    cp "$here/test-requirements.txt" "$stamp"
+fi
