@@ -10,12 +10,20 @@ struct AWSOptions: ParsableArguments {
     @Option(help: "Send requests to this URL instead of the AWS endpoints (e.g. a local moto server).")
     var endpointURL: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The role to assume with a web identity token: GitHub Actions' OIDC token, or AWS_WEB_IDENTITY_TOKEN_FILE "
+                + "(sets AWS_ROLE_ARN for this run).", valueName: "arn"))
+    var roleArn: String?
+
     @Flag(help: "Print progress and each request attempt to stderr.")
     var verbose = false
 
-    /// The process's view of the AWS configuration (environment read once, here).
+    /// The process's view of the AWS configuration (environment read once, here; `--role-arn` over AWS_ROLE_ARN).
     var context: AWSConfigContext {
-        AWSConfigContext(environment: ProcessInfo.processInfo.environment, explicitProfile: profile)
+        var environment = ProcessInfo.processInfo.environment
+        if let roleArn { environment["AWS_ROLE_ARN"] = roleArn }
+        return AWSConfigContext(environment: environment, explicitProfile: profile)
     }
 
     /// With `--verbose`, a trace writing each line to stderr after `prefix`; otherwise none.

@@ -137,9 +137,10 @@ public struct CredentialResolver: Sendable {
         self.providers = providers
     }
 
-    /// The AWS CLI v2 order (reference/sigv4.md section 4).
+    /// The AWS CLI v2 order, with GitHub Actions' OIDC token beside the web identity token file.
     public static let standardProviders: [CredentialProvider] = [
-        .environment, .assumeRole, .webIdentity, .sso, .sharedCredentialsFile, .process, .configFile, .container,
+        .environment, .assumeRole, .webIdentity, .gitHubActions, .sso, .sharedCredentialsFile, .process, .configFile,
+        .container,
         .instanceMetadata,
     ]
 

@@ -73,7 +73,16 @@ public enum WebIdentityCredentials {
                 source: source, reason: "the token file is empty",
                 remedy: "Write the OIDC token into it before running picolayer (see docs/credentials.md).")
         }
-        let sessionName = settings.sessionName ?? lookup.defaultSessionName
+        return try await exchange(
+            token: token, roleArn: settings.roleArn, sessionName: settings.sessionName, source: source, lookup: lookup)
+    }
+
+    /// Exchanges an OIDC token for the role's credentials: STS AssumeRoleWithWebIdentity, unsigned, in the lookup's
+    /// STS region (its endpoint overrides apply).
+    static func exchange(
+        token: String, roleArn: String, sessionName: String?, source: String, lookup: CredentialLookup
+    ) async throws -> AWSCredentials {
+        let sessionName = sessionName ?? lookup.defaultSessionName
         let region = lookup.stsRegion
         let sts = try STSClient.regional(
             region: region, credentials: CredentialSource { throw AWSError.noCredentials(searched: []) },
@@ -81,7 +90,7 @@ public enum WebIdentityCredentials {
             timing: lookup.timing, trace: lookup.trace)
         do {
             return try await sts.assumeRoleWithWebIdentity(
-                roleArn: settings.roleArn, sessionName: sessionName, token: token, source: source
+                roleArn: roleArn, sessionName: sessionName, token: token, source: source
             ).credentials
         } catch let error as AWSError {
             throw AWSError.credentialSourceFailed(
