@@ -6,7 +6,7 @@ BIN = .build/$(CONFIG)/picolayer
 # The tests' Python packages live in the project's own virtual environment (scripts/install-test-deps.sh).
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: all build test test-deps test-swift test-runtime bench lint install clean layer templates
+.PHONY: all build test test-deps test-swift test-runtime bench lint install dist clean layer templates
 
 all: build
 
@@ -40,9 +40,16 @@ bench: test-deps build
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 
-install: build
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/picolayer
+# The release tarball: a static, stripped binary (no Swift needed to run it), man pages and completions, in
+# dist/picolayer-VERSION-linux-ARCH.tar.gz with its .sha256.
+VERSION := $(shell sed -n 's/.*current = "\(.*\)"/\1/p' Sources/PicolayerKit/Support/Version.swift)
+dist:
+	scripts/make-dist.sh
+
+# Installs what `make dist` made, through the same installer users run (checksum checked).
+install: dist
+	PICOLAYER_VERSION=$(VERSION) PICOLAYER_DOWNLOAD_URL=file://$(CURDIR)/dist PREFIX=$(DESTDIR)$(PREFIX) \
+		sh scripts/install.sh
 
 # The README's main command: from nothing to picolisp.zip. ENGINE=none compiles on this machine (installs clang,
 # llvm, make, libffi and readline headers); ENGINE=podman or docker compiles in Amazon Linux 2023.
@@ -59,4 +66,4 @@ templates:
 	scripts/embed-templates.sh
 
 clean:
-	rm -rf .build build picolisp.zip
+	rm -rf .build build dist picolisp.zip
