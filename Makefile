@@ -6,7 +6,7 @@ BIN = .build/$(CONFIG)/picolayer
 # The tests' Python packages live in the project's own virtual environment (scripts/install-test-deps.sh).
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: all build test test-deps test-swift test-runtime bench lint install dist clean layer templates
+.PHONY: all build test test-deps test-swift test-runtime bench lint install dist print-version clean layer templates
 
 all: build
 
@@ -45,6 +45,9 @@ lint:
 VERSION := $(shell sed -n 's/.*current = "\(.*\)"/\1/p' Sources/PicolayerKit/Support/Version.swift)
 dist:
 	scripts/make-dist.sh
+
+print-version:
+	@echo $(VERSION)
 
 # Installs what `make dist` made, through the same installer users run (checksum checked).
 install: dist
