@@ -14,7 +14,8 @@ extension Picolayer {
             discussion: """
                 The engine defaults to docker, else podman, whichever is on PATH and answers `info` (a docker \
                 client without its daemon is passed over), else pass --engine none to compile \
-                on this machine (add --install-deps to have its package manager install clang and llvm). Engine options can also come from PICOLAYER_ENGINE_ARGS (split at spaces), \
+                on this machine (add --install-deps to have its package manager install a clang that fits \
+                its LLVM). Engine options can also come from PICOLAYER_ENGINE_ARGS (split at spaces), \
                 e.g. PICOLAYER_ENGINE_ARGS="--runtime /usr/sbin/runc"; CONTAINERS_CONF and DOCKER_HOST are \
                 passed to the engine unchanged.
                 """)

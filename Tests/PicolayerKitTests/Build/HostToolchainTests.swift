@@ -121,6 +121,18 @@ struct HostToolchainTests {
         }
     }
 
+    @Test(
+        "--install-deps is refused with a container engine, before anything runs",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: BuildCommandTests.binary.path)))
+    func installDepsNeedsEngineNone() async throws {
+        for engine in [["--engine", "podman"], []] {
+            let result = try await ProcessRunner(environment: testEnvironment).run(
+                BuildCommandTests.binary.path, ["build", "--install-deps"] + engine + ["--project", "/nonexistent"])
+            #expect(result.exitStatus == 64, "\(result.standardErrorText)")
+            #expect(result.standardErrorText.contains("--install-deps installs the toolchain on this machine"))
+        }
+    }
+
     @Test("the no-engine hint and the toolchain error name --install-deps and say nothing was done")
     func messages() {
         let hint = BuildError.noEngineAvailable(unusable: ["docker (`docker info` failed)"]).localizedDescription
