@@ -122,6 +122,43 @@ struct HostToolchainTests {
     }
 
     @Test(
+        "not root: --install-deps says it uses sudo and runs the package manager through it",
+        .enabled(
+            if: canHide && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+                && ProcessRunner.locate("apt-get", environment: testEnvironment) != nil))
+    func installThroughSudo() async throws {
+        try await withTemporaryDirectory { root in
+            let fileManager = FileManager.default
+            try fileManager.setAttributes([.posixPermissions: 0o777], ofItemAtPath: root.path)
+            let empty = root.appendingPathComponent("empty")
+            try Data().write(to: empty)
+            // A stand-in sudo (a real one would ask for a password): it records what it was asked to run.
+            let bin = root.appendingPathComponent("bin")
+            try fileManager.createDirectory(at: bin, withIntermediateDirectories: true)
+            let record = root.appendingPathComponent("sudo.log")
+            let sudo = bin.appendingPathComponent("sudo")
+            try Data("#!/bin/sh\necho \"$*\" >> \(record.path)\nexit 1\n".utf8).write(to: sudo)
+            try fileManager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: sudo.path)
+            let script = root.appendingPathComponent(TemplateSet.buildScript)
+            try Data(TemplateSet.embedded.files[TemplateSet.buildScript] ?? []).write(to: script)
+            let hide = Self.debianClangs.map { "mount --bind \(empty.path) \($0) && " }.joined()
+            let result = try await ProcessRunner(environment: testEnvironment).run(
+                Self.unshare,
+                [
+                    "--mount", "--propagation", "private", "sh", "-c", "\(hide)exec \"$@\"", "sh",
+                    "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/env",
+                    "PATH=\(bin.path):/usr/bin:/bin", "PICOLAYER_INSTALL_TOOLCHAIN=1", "sh", script.path, "--check",
+                ])
+            let output = result.standardOutputText + result.standardErrorText
+            #expect(result.exitStatus == HostToolchain.refusalStatus, "\(output)")
+            #expect(output.contains("installing the toolchain with apt-get: clang-"), "\(output)")
+            #expect(output.contains("not root: running through sudo: env DEBIAN_FRONTEND=noninteractive apt-get"))
+            let asked = (try? String(contentsOf: record, encoding: .utf8)) ?? ""
+            #expect(asked.hasPrefix("env DEBIAN_FRONTEND=noninteractive apt-get update"), "\(asked)")
+        }
+    }
+
+    @Test(
         "--install-deps is refused with a container engine, before anything runs",
         .enabled(if: FileManager.default.isExecutableFile(atPath: BuildCommandTests.binary.path)))
     func installDepsNeedsEngineNone() async throws {
