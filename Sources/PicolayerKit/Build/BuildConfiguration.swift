@@ -51,6 +51,9 @@ public struct BuildConfiguration: Sendable {
     public var templatesDirectory: URL?
     /// Keep docs, tests, sources and images of pil21 in the layer.
     public var full: Bool
+    /// `--engine none` only: install a fitting clang, llvm and the headers with the system's package manager
+    /// (as root, or through sudo) when they are missing. Off: nothing is installed.
+    public var installDependencies: Bool
     public var lockMode: LockMode
     /// `$XDG_CACHE_HOME/picolayer` or `~/.cache/picolayer`.
     public var cacheDirectory: URL
@@ -76,6 +79,7 @@ public struct BuildConfiguration: Sendable {
         engineArguments: [String] = [],
         templatesDirectory: URL? = nil,
         full: Bool = false,
+        installDependencies: Bool = false,
         lockMode: LockMode = .record,
         cacheDirectory: URL,
         environment: [String: String],
@@ -97,6 +101,7 @@ public struct BuildConfiguration: Sendable {
         self.engineArguments = engineArguments
         self.templatesDirectory = templatesDirectory
         self.full = full
+        self.installDependencies = installDependencies
         self.lockMode = lockMode
         self.cacheDirectory = cacheDirectory
         self.environment = environment

@@ -14,6 +14,9 @@ public enum BuildError: LocalizedError, Equatable {
     /// Neither docker nor podman can build; `unusable` names those on PATH that did not answer `info`.
     case noEngineAvailable(unusable: [String])
     case hostArchitectureMismatch(requested: String, host: String)
+    /// `build-pil21.sh --check` found no clang that fits the LLVM tools (or could not install one); `report` is
+    /// its output, which names the versions found and the fix.
+    case hostToolchain(status: Int32, report: String, installed: Bool)
     case buildFailed(log: String, tail: String, status: Int32)
     case missingBuildOutput(path: String)
     case missingTemplate(name: String, directory: String)
@@ -51,10 +54,21 @@ public enum BuildError: LocalizedError, Equatable {
                 ? "neither docker nor podman is on PATH"
                 : "no container engine answered: \(unusable.joined(separator: "; ")). Start its daemon or fix its setup"
             return "\(found). Install or start one, or build on this machine with --engine none "
-                + "(needs clang, llvm, make, libffi and readline headers)."
+                + "(needs clang, llvm, make, libffi and readline headers; add --install-deps to have them "
+                + "installed with the system's package manager)."
         case .hostArchitectureMismatch(let requested, let host):
             return "--engine none compiles for this machine (\(host)), not \(requested). "
                 + "Use a container engine (--engine podman or docker) for --arch \(requested)."
+        case .hostToolchain(let status, let report, let installed):
+            let lines = report.split(separator: "\n").map { "  | \($0)" }.joined(separator: "\n")
+            let what =
+                status == HostToolchain.refusalStatus
+                ? (installed
+                    ? "even after --install-deps, this machine's toolchain cannot compile pil21"
+                    : "this machine's toolchain cannot compile pil21")
+                : "the build script's toolchain check (build-pil21.sh --check) failed with exit status \(status)"
+            return "cannot compile PicoLisp with --engine none: \(what); nothing was fetched or compiled.\n"
+                + "\(lines)"
         case .buildFailed(let log, let tail, let status):
             return "compiling PicoLisp failed (exit status \(status)). Last lines of the log:\n\(tail)\n"
                 + "Full log: \(log). The previous layer was left untouched."

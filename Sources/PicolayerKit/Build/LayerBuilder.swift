@@ -36,6 +36,13 @@ public struct LayerBuilder: Sendable {
             throw BuildError.hostArchitectureMismatch(
                 requested: configuration.architecture.rawValue, host: configuration.hostArchitecture.rawValue)
         }
+        if configuration.engine == .none {
+            // Before any download: a clang newer than the LLVM tools would otherwise fail a minute into make.
+            let toolchain = HostToolchain(
+                runner: runner, reporter: reporter, script: script,
+                scratch: configuration.cacheDirectory.appendingPathComponent(PilCompiler.buildsFolder))
+            try await toolchain.check(install: configuration.installDependencies)
+        }
 
         // Sources.
         let lockURL = configuration.projectDirectory.appendingPathComponent(Lockfile.fileName)

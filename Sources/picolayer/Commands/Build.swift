@@ -14,7 +14,8 @@ extension Picolayer {
             discussion: """
                 The engine defaults to docker, else podman, whichever is on PATH and answers `info` (a docker \
                 client without its daemon is passed over), else pass --engine none to compile \
-                on this machine. Engine options can also come from PICOLAYER_ENGINE_ARGS (split at spaces), \
+                on this machine (add --install-deps to have its package manager install a clang that fits \
+                its LLVM). Engine options can also come from PICOLAYER_ENGINE_ARGS (split at spaces), \
                 e.g. PICOLAYER_ENGINE_ARGS="--runtime /usr/sbin/runc"; CONTAINERS_CONF and DOCKER_HOST are \
                 passed to the engine unchanged.
                 """)
@@ -47,6 +48,11 @@ extension Picolayer {
         var templates: String?
         @Flag(help: "Keep pil21's docs, tests, sources and images in the layer.")
         var full = false
+        @Flag(
+            help:
+                "With --engine none: install a fitting clang, llvm, make and headers with the system's package manager (as root, or through sudo)."
+        )
+        var installDeps = false
         @Flag(help: "Refuse any source whose hash is not in picolayer.lock (for CI).")
         var locked = false
         @Flag(help: "Download the sources again and record their hashes in picolayer.lock.")
@@ -60,6 +66,11 @@ extension Picolayer {
 
         func validate() throws {
             if locked && update { throw ValidationError("--locked and --update contradict each other; pass one.") }
+            if installDeps && engine != Engine.none {
+                throw ValidationError(
+                    "--install-deps installs the toolchain on this machine and needs --engine none; "
+                        + "a container engine installs it inside its image by itself.")
+            }
         }
 
         func run() async throws {
@@ -88,6 +99,7 @@ extension Picolayer {
                 engineArguments: extraArguments + engineArguments,
                 templatesDirectory: templates.map(path),
                 full: full,
+                installDependencies: installDeps,
                 lockMode: locked ? .locked : update ? .update : .record,
                 cacheDirectory: cacheDir.map(path)
                     ?? BuildConfiguration.defaultCacheDirectory(environment: environment),
