@@ -6,7 +6,7 @@ BIN = .build/$(CONFIG)/picolayer
 # The tests' Python packages live in the project's own virtual environment (scripts/install-test-deps.sh).
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: all build test test-deps test-swift test-runtime bench lint install dist print-version clean layer templates
+.PHONY: all build test test-deps test-swift test-runtime test-dist bench lint install dist print-version clean layer templates
 
 all: build
 
@@ -15,7 +15,7 @@ build:
 
 # Every test suite of the project. Installs what the tests need first (apt-get as root, else sudo), runs every
 # suite even when one fails, then fails naming the suites that failed.
-SUITES = test-swift test-runtime
+SUITES = test-swift test-runtime test-dist
 test: test-deps
 	@failed=""; \
 	for suite in $(SUITES); do \
@@ -31,6 +31,10 @@ test-swift:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# The release path: workflow linters, install.sh against a local server, the action's script against moto.
+test-dist:
+	Tests/dist/run.sh
+
 test-runtime:
 	@if [ -x Tests/runtime/run.sh ]; then Tests/runtime/run.sh; else echo "no runtime tests yet"; fi
 
@@ -39,6 +43,8 @@ bench: test-deps build
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	actionlint .github/workflows/*.yml
+	zizmor --offline --no-progress .github/workflows/*.yml action.yml
 
 # The release tarball: a static, stripped binary (no Swift needed to run it), man pages and completions, in
 # dist/picolayer-VERSION-linux-ARCH.tar.gz with its .sha256.

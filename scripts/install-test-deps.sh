@@ -19,6 +19,8 @@ need=(
     "python3 python3"
     "setpriv util-linux"
     "mkfifo coreutils"
+    # install.sh is POSIX sh: its tests run it under dash.
+    "dash dash"
     "sha256sum coreutils"
     # emulator (invoke/serve): curl runs the shell test runtimes, cc builds the benchmark runtime loop.
     "curl curl"
