@@ -197,7 +197,9 @@ public struct ELFFile: Sendable, Equatable {
             let tag = try table.u64(offset, "d_tag")
             if tag == DynamicTag.null { break }
             guard tag == DynamicTag.needed else { continue }
-            guard names.count < Limits.maxNames else { throw ParseError.unsupported("over \(Limits.maxNames) DT_NEEDED") }
+            guard names.count < Limits.maxNames else {
+                throw ParseError.unsupported("over \(Limits.maxNames) DT_NEEDED")
+            }
             let value = try table.u64(offset + 8, "d_val")
             guard value < UInt64(strings.bytes.count) else { throw ParseError.truncated("DT_NEEDED name at \(value)") }
             names.append(try strings.string(Int(value)))

@@ -245,7 +245,9 @@ public struct LayerVerifier: Sendable {
             guard case .symlink(let destination) = entry.kind,
                 LayerLinks.leavesLayer(link: entry.path, target: destination)
             else { continue }
-            if LayerLinks.isSystemLibraryLink(link: entry.path, target: destination, systemLibraries: self.target.systemLibraries) {
+            if LayerLinks.isSystemLibraryLink(
+                link: entry.path, target: destination, systemLibraries: self.target.systemLibraries)
+            {
                 findings.append(
                     Finding(
                         check: "link-system-library", severity: .info, path: entry.path,

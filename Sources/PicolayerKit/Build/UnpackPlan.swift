@@ -19,7 +19,8 @@ struct UnpackPlan {
             let name = try Self.checkedName(entry.path, zip: reader.path)
             guard kinds[name] == nil else {
                 throw ZipError.hostile(
-                    path: reader.path, entry: entry.path, reason: "a second entry of that name would overwrite the first")
+                    path: reader.path, entry: entry.path,
+                    reason: "a second entry of that name would overwrite the first")
             }
             kinds[name] = entry.kind
             names[entry.path] = name

@@ -40,8 +40,11 @@ public enum LayerLiveCheck {
         }
         let answer = String(decoding: result.payload, as: UTF8.self)
         if let type = result.errorType {
-            let cause = missingLibrary(in: result.log).map { " (\($0) => not found: the layer does not hold it and this "
-                + "machine does not have it)" } ?? ""
+            let cause =
+                missingLibrary(in: result.log).map {
+                    " (\($0) => not found: the layer does not hold it and this "
+                        + "machine does not have it)"
+                } ?? ""
             throw LiveCheckError(detail: "the runtime reported \(type)\(cause): \(answer)")
         }
         let expected = try JSONSerialization.jsonObject(with: Data(event.utf8)) as? NSDictionary

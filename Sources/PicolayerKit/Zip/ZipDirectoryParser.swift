@@ -162,7 +162,8 @@ struct ZipDirectoryParser {
         let (dataEnd, overflow) = dataOffset.addingReportingOverflow(compressedSize)
         guard !overflow, dataEnd <= limit else {
             throw hostile(
-                name, "its data (\(compressedSize) bytes at offset \(dataOffset)) runs past the entries' part of the "
+                name,
+                "its data (\(compressedSize) bytes at offset \(dataOffset)) runs past the entries' part of the "
                     + "file (\(limit) bytes)")
         }
         return dataOffset

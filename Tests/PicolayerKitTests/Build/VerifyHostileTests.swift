@@ -143,7 +143,9 @@ struct VerifyHostileTests {
             if LiveCheckSandbox.detect() != nil {
                 canary.expectUntouched("the sandboxed bootstrap")
             } else {
-                print("skipped the canary check: bubblewrap cannot make a sandbox here (\(LiveCheckSandbox.unavailableNotice))")
+                print(
+                    "skipped the canary check: bubblewrap cannot make a sandbox here (\(LiveCheckSandbox.unavailableNotice))"
+                )
             }
         }
     }

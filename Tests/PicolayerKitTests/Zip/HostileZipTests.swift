@@ -70,15 +70,18 @@ private let hostileZips: [HostileZipCase] = [
     },
     HostileZipCase(name: "a bomb: 300 MB of zeros, declared honestly", mustName: "declare") { _ in
         let size = 300 * megabyte
-        return RawZip(entries: [.deflated("big", raw: try deflatedZeros(size), size: UInt64(size), crc: crcOfZeros(size))])
-            .bytes()
+        return RawZip(entries: [
+            .deflated("big", raw: try deflatedZeros(size), size: UInt64(size), crc: crcOfZeros(size))
+        ])
+        .bytes()
     },
     HostileZipCase(name: "a bomb: declares 1 KiB, inflates to 300 MB", mustName: "big") { _ in
         RawZip(entries: [.deflated("big", raw: try deflatedZeros(300 * megabyte), size: 1024, crc: 0)]).bytes()
     },
     HostileZipCase(name: "ten entries sharing one compressed stream", mustName: "overlap") { _ in
         let size = 20 * megabyte
-        let first = RawZip.Entry.deflated("part0", raw: try deflatedZeros(size), size: UInt64(size), crc: crcOfZeros(size))
+        let first = RawZip.Entry.deflated(
+            "part0", raw: try deflatedZeros(size), size: UInt64(size), crc: crcOfZeros(size))
         let copies = (1..<10).map { index -> RawZip.Entry in
             var copy = first
             copy.name = "part\(index)"
@@ -118,7 +121,9 @@ struct HostileZipTests {
     /// The bound on `verify`'s peak resident memory for any input.
     static let peakLimitKilobytes = 300 * 1024
 
-    @Test("verify refuses the zip, names the culprit and what to do, and writes nothing outside scratch", arguments: hostileZips)
+    @Test(
+        "verify refuses the zip, names the culprit and what to do, and writes nothing outside scratch",
+        arguments: hostileZips)
     func verifyRefuses(_ hostile: HostileZipCase) throws {
         let scratch = try ZipScratch()
         defer { scratch.remove() }
@@ -134,7 +139,8 @@ struct HostileZipTests {
         #expect(run.output.lowercased().contains("do not"), "no advice: \(run.output)")
         #expect(!run.output.contains("NSCocoaErrorDomain") && !run.output.contains("Fatal error"), "\(run.output)")
         #expect(!run.output.contains("a bug in picolayer"), "\(run.output)")
-        #expect(run.peakKilobytes > 0 && run.peakKilobytes <= Self.peakLimitKilobytes, "peak RSS \(run.peakKilobytes) KiB")
+        #expect(
+            run.peakKilobytes > 0 && run.peakKilobytes <= Self.peakLimitKilobytes, "peak RSS \(run.peakKilobytes) KiB")
         #expect(run.seconds < 60, "took \(run.seconds) s")
         canary.expectUntouched(hostile.name)
         let left = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
@@ -158,7 +164,8 @@ struct HostileZipTests {
         #expect(run.status == 1, "exit status \(run.status): \(run.output)")
         #expect(run.output.contains("hostile.zip"), "\(run.output)")
         #expect(!run.output.contains("Fatal error"), "\(run.output)")
-        #expect(run.peakKilobytes > 0 && run.peakKilobytes <= Self.peakLimitKilobytes, "peak RSS \(run.peakKilobytes) KiB")
+        #expect(
+            run.peakKilobytes > 0 && run.peakKilobytes <= Self.peakLimitKilobytes, "peak RSS \(run.peakKilobytes) KiB")
     }
 
     @Test("the reader streams an entry in bounded chunks and counts what it inflates")
@@ -168,8 +175,10 @@ struct HostileZipTests {
         let size = 3 * megabyte + 5
         let zip = scratch.url.appendingPathComponent("ok.zip")
         try Data(
-            RawZip(entries: [.deflated("zeros", raw: try deflatedZeros(size), size: UInt64(size), crc: crcOfZeros(size))])
-                .bytes()
+            RawZip(entries: [
+                .deflated("zeros", raw: try deflatedZeros(size), size: UInt64(size), crc: crcOfZeros(size))
+            ])
+            .bytes()
         ).write(to: zip)
         let reader = try ZipReader(contentsOf: zip)
         var total = 0
