@@ -81,7 +81,7 @@ private let hostileELFs: [HostileELFCase] = [
     },
 ]
 
-@Suite("verify reads hostile ELF files without trapping or hanging")
+@Suite("verify reads hostile ELF files without trapping or hanging", .serialized)
 struct HostileELFTests {
     @Test("the real verify binary reports the ELF as unreadable, names it and what to do", arguments: hostileELFs)
     func verifyReportsUnreadableELF(_ hostile: HostileELFCase) throws {

@@ -116,7 +116,7 @@ private let hostileZips: [HostileZipCase] = [
     },
 ]
 
-@Suite("verify and publish refuse hostile zips without escaping, trapping, hanging or ballooning")
+@Suite("verify and publish refuse hostile zips without escaping, trapping, hanging or ballooning", .serialized)
 struct HostileZipTests {
     /// The bound on `verify`'s peak resident memory for any input.
     static let peakLimitKilobytes = 300 * 1024
@@ -134,6 +134,7 @@ struct HostileZipTests {
         try Data(try hostile.build(canary.folder)).write(to: zip)
 
         let run = try runPicolayerMeasured(["verify", zip.path], temporaryFolder: temporary)
+        print("verify, \(hostile.name): exit \(run.status), peak RSS \(run.peakKilobytes) KiB, \(run.seconds) s")
         #expect(run.status == 1, "exit status \(run.status): \(run.output)")
         #expect(run.output.contains(hostile.mustName), "\(run.output)")
         #expect(run.output.lowercased().contains("do not"), "no advice: \(run.output)")
@@ -166,6 +167,26 @@ struct HostileZipTests {
         #expect(!run.output.contains("Fatal error"), "\(run.output)")
         #expect(
             run.peakKilobytes > 0 && run.peakKilobytes <= Self.peakLimitKilobytes, "peak RSS \(run.peakKilobytes) KiB")
+    }
+
+    @Test("a zip just under the unzipped limit is unpacked in bounded memory and its scratch folder removed")
+    func nearLimitIsBounded() throws {
+        let scratch = try ZipScratch()
+        defer { scratch.remove() }
+        let temporary = scratch.url.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        let size = 240 * megabyte
+        let zip = scratch.url.appendingPathComponent("big.zip")
+        let entry = RawZip.Entry.deflated(
+            "zeros", raw: try deflatedZeros(size), size: UInt64(size), crc: crcOfZeros(size))
+        try Data(RawZip(entries: [entry]).bytes()).write(to: zip)
+        let run = try runPicolayerMeasured(["verify", zip.path], temporaryFolder: temporary)
+        print("verify, 240 MiB of zeros: exit \(run.status), peak RSS \(run.peakKilobytes) KiB, \(run.seconds) s")
+        #expect(run.status == 1, "\(run.output)")
+        #expect(run.output.contains("bootstrap-missing") || run.output.contains("no bootstrap"), "\(run.output)")
+        #expect(run.peakKilobytes > 0 && run.peakKilobytes <= Self.peakLimitKilobytes, "peak \(run.peakKilobytes) KiB")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+        #expect(left.isEmpty, "verify left \(left) in its temporary folder")
     }
 
     @Test("the reader streams an entry in bounded chunks and counts what it inflates")
