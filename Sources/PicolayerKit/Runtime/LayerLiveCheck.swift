@@ -22,15 +22,14 @@ public enum LayerLiveCheck {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let taskRoot = scratch.appendingPathComponent("task")
         let copy = scratch.appendingPathComponent("layer")
-        try FileManager.default.createDirectory(at: taskRoot, withIntermediateDirectories: false)
-        try FileManager.default.copyItem(at: layer, to: copy)
-        try Data(handlerSource.utf8).write(to: taskRoot.appendingPathComponent("echo.l"))
-        if let sandbox {
-            // The task root's bootstrap wins over the layer's: it starts the layer's one inside the sandbox.
-            let wrapper = taskRoot.appendingPathComponent("bootstrap")
-            try Data(sandbox.wrapperScript(layer: copy.path, taskRoot: taskRoot.path).utf8).write(to: wrapper)
-            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper.path)
-        } else {
+        do {
+            try prepare(layer: layer, copy: copy, taskRoot: taskRoot, sandbox: sandbox)
+        } catch {
+            throw LiveCheckError(
+                detail: "could not prepare its scratch copy in \(scratch.path) (\(reason(error))); "
+                    + "check free space in the temporary folder (TMPDIR)")
+        }
+        if sandbox == nil {
             FileHandle.standardError.write(Data((LiveCheckSandbox.unavailableNotice + "\n").utf8))
         }
         let configuration = FunctionConfiguration(
@@ -53,6 +52,35 @@ public enum LayerLiveCheck {
             throw LiveCheckError(detail: "an echo handler answered \(answer) to \(event)")
         }
         return answer
+    }
+
+    /// Copies the layer, writes the echo handler and, with a sandbox, the task root's bootstrap that starts the
+    /// layer's bootstrap inside it (the task root's bootstrap wins over the layer's).
+    static func prepare(layer: URL, copy: URL, taskRoot: URL, sandbox: LiveCheckSandbox?) throws {
+        try FileManager.default.createDirectory(at: taskRoot, withIntermediateDirectories: false)
+        try FileManager.default.copyItem(at: layer, to: copy)
+        try Data(handlerSource.utf8).write(to: taskRoot.appendingPathComponent("echo.l"))
+        guard let sandbox else { return }
+        let wrapper = taskRoot.appendingPathComponent("bootstrap")
+        try Data(sandbox.wrapperScript(layer: copy.path, taskRoot: taskRoot.path).utf8).write(to: wrapper)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper.path)
+    }
+
+    /// The system's words for a file error (`No space left on device`), not Foundation's error domain and code.
+    static func reason(_ error: Error) -> String {
+        let nsError = error as NSError
+        if let posix = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        let path = (nsError.userInfo[NSFilePathErrorKey] as? String).map { " at \($0)" } ?? ""
+        guard let cocoa = error as? CocoaError else { return error.localizedDescription }
+        switch cocoa.code {
+        case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder" + path
+        case .fileWriteOutOfSpace: return "no space left on device" + path
+        case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied" + path
+        case .fileWriteFileExists: return "something already exists" + path
+        default: return "file error \(cocoa.code.rawValue)" + path
+        }
     }
 
     /// The library the dynamic loader could not find, from its `error while loading shared libraries: NAME:`.

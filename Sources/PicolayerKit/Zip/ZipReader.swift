@@ -75,16 +75,7 @@ public final class ZipReader: Sendable {
     /// or fewer bytes than it declares, its deflate data is invalid, or its CRC-32 does not match. `sink` may
     /// throw a `ZipError` of its own (a full disk), which is passed on.
     public func stream(_ entry: Entry, limit: UInt64, _ sink: ([UInt8]) throws(ZipError) -> Void) throws(ZipError) {
-        guard entry.uncompressedSize <= limit else {
-            throw ZipError.overLimit(
-                path: path, entry: entry.path, what: "it declares \(entry.uncompressedSize) bytes uncompressed",
-                limit: limit)
-        }
-        guard entry.method == ZipFormat.Method.stored || entry.method == ZipFormat.Method.deflated else {
-            throw ZipError.hostile(
-                path: path, entry: entry.path,
-                reason: "it uses compression method \(entry.method); picolayer reads only stored (0) and deflated (8)")
-        }
+        try checkReadable(entry, limit: limit)
         let file = try InputFile(path: path)
         var produced: UInt64 = 0
         var crc: UInt32 = 0
@@ -134,6 +125,20 @@ public final class ZipReader: Sendable {
         }
         guard crc == entry.crc32 else {
             throw ZipError.hostile(path: path, entry: entry.path, reason: "its CRC-32 does not match its contents")
+        }
+    }
+
+    /// An entry may be read when it declares at most `limit` bytes and uses a method picolayer inflates.
+    private func checkReadable(_ entry: Entry, limit: UInt64) throws(ZipError) {
+        guard entry.uncompressedSize <= limit else {
+            throw ZipError.overLimit(
+                path: path, entry: entry.path, what: "it declares \(entry.uncompressedSize) bytes uncompressed",
+                limit: limit)
+        }
+        guard entry.method == ZipFormat.Method.stored || entry.method == ZipFormat.Method.deflated else {
+            throw ZipError.hostile(
+                path: path, entry: entry.path,
+                reason: "it uses compression method \(entry.method); picolayer reads only stored (0) and deflated (8)")
         }
     }
 }

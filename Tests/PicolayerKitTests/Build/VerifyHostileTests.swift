@@ -150,6 +150,32 @@ struct VerifyHostileTests {
         }
     }
 
+    @Test("without bubblewrap the check falls back to the scratch copy, which the bootstrap may change alone")
+    func liveCheckWithoutSandbox() async throws {
+        #expect(LiveCheckSandbox.detect(environment: ["PATH": "/nonexistent"]) == nil)
+        try await withTemporaryDirectory { root in
+            let layer = root.appendingPathComponent("layer")
+            try FileManager.default.createDirectory(at: layer, withIntermediateDirectories: true)
+            let boot = layer.appendingPathComponent("bootstrap")
+            try Data("#!/bin/sh\necho pwned > \"${0%/*}/pwned\"\nexit 1\n".utf8).write(to: boot)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: boot.path)
+            await #expect(throws: LiveCheckError.self) { try await LayerLiveCheck.run(layer: layer, sandbox: nil) }
+            #expect(!FileManager.default.fileExists(atPath: layer.appendingPathComponent("pwned").path))
+        }
+    }
+
+    @Test("a file error is worded by the system, not as a Foundation domain and code")
+    func fileErrorsAreWorded() throws {
+        do {
+            try FileManager.default.copyItem(atPath: "/nonexistent/picolayer-layer", toPath: "/tmp/never-made")
+            Issue.record("copying a missing folder succeeded")
+        } catch {
+            let text = LayerLiveCheck.reason(error)
+            #expect(!text.contains("NSCocoaErrorDomain") && !text.contains("Code="), "\(text)")
+            #expect(text == "no such file or folder at /nonexistent/picolayer-layer", "\(text)")
+        }
+    }
+
     @Test("verify --help says the live check runs the layer's own bootstrap")
     func helpSaysBootstrapRuns() throws {
         let run = try runTool([try picolayerExecutable(), "verify", "--help"])
