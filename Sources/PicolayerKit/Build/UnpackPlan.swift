@@ -2,9 +2,9 @@ import Foundation
 
 /// The entries of a layer zip, their names checked before anything is written.
 ///
-/// A name must be relative, `/`-separated, without empty, `.` or `..` parts, NUL or a part over 255 bytes; no
-/// name may appear twice, and nothing may lie beneath a link or a file (a link entry followed by an entry
-/// "through" it is how zips write outside the folder they are unpacked into).
+/// A name must be relative, `/`-separated, without empty, `.` or `..` parts, NUL, a part over 255 bytes or
+/// over 3,072 bytes in all; no name may appear twice, and nothing may lie beneath a link or a file (a link
+/// entry followed by an entry "through" it is how zips write outside the folder they are unpacked into).
 struct UnpackPlan {
     private(set) var directories: [ZipReader.Entry] = []
     private(set) var files: [ZipReader.Entry] = []
@@ -59,6 +59,9 @@ struct UnpackPlan {
         return target
     }
 
+    /// The longest name unpacked (Linux's PATH_MAX is 4,096 with the scratch folder's path in front).
+    static let maxNameBytes = 3072
+
     static func checkedName(_ stored: String, zip: String) throws -> String {
         let name = stored.hasSuffix("/") ? String(stored.dropLast()) : stored
         let parts = name.split(separator: "/", omittingEmptySubsequences: false)
@@ -69,6 +72,8 @@ struct UnpackPlan {
             reason = "its name has an empty, `.` or `..` part, which could point outside the layer"
         } else if name.utf8.contains(0) || parts.contains(where: { $0.utf8.count > 255 }) {
             reason = "its name holds a NUL byte or a part longer than 255 bytes"
+        } else if name.utf8.count > maxNameBytes {
+            reason = "its name is longer than \(maxNameBytes) bytes"
         } else {
             reason = nil
         }

@@ -37,6 +37,9 @@ private let hostileZips: [HostileZipCase] = [
     HostileZipCase(name: "an absolute name", mustName: "/canary/pwned") { canary in
         RawZip(entries: [.stored(canary.path + "/../canary/pwned", Array("pwned".utf8))]).bytes()
     },
+    HostileZipCase(name: "a name 2,000 folders deep", mustName: "longer than 3072 bytes") { _ in
+        RawZip(entries: [.stored(String(repeating: "a/", count: 2000) + "x", Array("deep".utf8))]).bytes()
+    },
     HostileZipCase(name: "one name twice", mustName: "bootstrap") { _ in
         RawZip(entries: [.stored("bootstrap", Array("one".utf8)), .stored("bootstrap", Array("two".utf8))]).bytes()
     },
