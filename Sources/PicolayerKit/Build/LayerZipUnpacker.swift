@@ -32,19 +32,22 @@ enum LayerZipUnpacker {
                 limit: unzippedLimit)
         }
         let root = try makeScratchFolder()
-        defer { try? FileManager.default.removeItem(at: root) }
+        defer { ScratchFolders.remove(root) }
         try extract(plan, from: reader, into: root.path)
         return try await body(root, size)
     }
 
-    /// A fresh folder only this user can enter (mode 0700), under the temporary folder.
+    /// A fresh folder only this user can enter (mode 0700), under the temporary folder; registered with
+    /// ``ScratchFolders`` so that an interrupt removes it too.
     static func makeScratchFolder(prefix: String = "picolayer-verify") throws -> URL {
         let template = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-XXXXXX").path
         var bytes = Array(template.utf8CString)
         guard let made = mkdtemp(&bytes) else {
             throw ZipError.outputNotWritable(path: template, reason: String(cString: strerror(errno)))
         }
-        return URL(fileURLWithPath: String(cString: made))
+        let url = URL(fileURLWithPath: String(cString: made))
+        ScratchFolders.register(url)
+        return url
     }
 
     private static func extract(_ plan: UnpackPlan, from reader: ZipReader, into root: String) throws {

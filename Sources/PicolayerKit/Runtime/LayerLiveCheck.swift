@@ -19,7 +19,7 @@ public enum LayerLiveCheck {
 
     static func run(layer: URL, sandbox: LiveCheckSandbox?) async throws -> String? {
         let scratch = try LayerZipUnpacker.makeScratchFolder(prefix: "picolayer-live")
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        defer { ScratchFolders.remove(scratch) }
         let taskRoot = scratch.appendingPathComponent("task")
         let copy = scratch.appendingPathComponent("layer")
         do {

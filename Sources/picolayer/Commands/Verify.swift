@@ -31,6 +31,14 @@ extension Picolayer {
         var noLiveCheck = false
 
         func run() async throws {
+            // Ctrl-C or SIGTERM: remove the scratch folders (unpacked zip, live check copy) before exiting.
+            let interrupt = Task {
+                guard let signal = await Interrupt.wait() else { return }
+                ScratchFolders.removeAll()
+                FileHandle.standardError.write(Data("picolayer verify: \(signal): stopped, scratch removed\n".utf8))
+                Foundation.exit(130)
+            }
+            defer { interrupt.cancel() }
             let url = URL(fileURLWithPath: layer)
             let verifier = LayerVerifier(
                 target: target, architecture: arch, liveCheck: noLiveCheck ? nil : LayerLiveCheck.run)

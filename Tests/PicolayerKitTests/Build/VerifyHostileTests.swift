@@ -176,6 +176,33 @@ struct VerifyHostileTests {
         }
     }
 
+    @Test("Ctrl-C during the live check removes verify's scratch folders and exits 130")
+    func interruptRemovesScratch() async throws {
+        try await withTemporaryDirectory { root in
+            let layer = try VerifyTests().makeLayer(in: root, bootstrap: "#!/bin/sh\nsleep 30\n")
+            let temporary = root.appendingPathComponent("tmp")
+            try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try picolayerExecutable())
+            process.arguments = ["verify", layer.path]
+            process.environment = testEnvironment.merging(["TMPDIR": temporary.path]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            func scratch() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? [] }
+            for _ in 0..<200 where !scratch().contains(where: { $0.hasPrefix("picolayer-live-") }) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(scratch().contains { $0.hasPrefix("picolayer-live-") }, "the live check never started")
+            process.interrupt()
+            for _ in 0..<200 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 130)
+            #expect(scratch().isEmpty, "left behind: \(scratch())")
+        }
+    }
+
     @Test("verify --help says the live check runs the layer's own bootstrap")
     func helpSaysBootstrapRuns() throws {
         let run = try runTool([try picolayerExecutable(), "verify", "--help"])
