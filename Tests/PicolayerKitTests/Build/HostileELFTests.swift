@@ -84,14 +84,14 @@ private let hostileELFs: [HostileELFCase] = [
 @Suite("verify reads hostile ELF files without trapping or hanging", .serialized)
 struct HostileELFTests {
     @Test("the real verify binary reports the ELF as unreadable, names it and what to do", arguments: hostileELFs)
-    func verifyReportsUnreadableELF(_ hostile: HostileELFCase) throws {
+    func verifyReportsUnreadableELF(_ hostile: HostileELFCase) async throws {
         let scratch = try ZipScratch()
         defer { scratch.remove() }
         var bytes = Array(try Data(contentsOf: Fixtures.debianPicolisp))
         try hostile.patch(&bytes)
         try scratch.file("layer/bootstrap", VerifyTests.bootstrap, mode: 0o755)
         try scratch.file("layer/picoLisp/bin/picolisp", bytes, mode: 0o755)
-        let run = try runPicolayerMeasured(
+        let run = try await runPicolayerMeasured(
             ["verify", scratch.url.appendingPathComponent("layer").path, "--no-live-check"],
             temporaryFolder: scratch.url, timeout: 60)
         #expect(!run.output.contains("Fatal error"), "\(run.output)")

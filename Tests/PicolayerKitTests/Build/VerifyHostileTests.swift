@@ -186,19 +186,35 @@ struct VerifyHostileTests {
             process.executableURL = URL(fileURLWithPath: try picolayerExecutable())
             process.arguments = ["verify", layer.path]
             process.environment = testEnvironment.merging(["TMPDIR": temporary.path]) { $1 }
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            let log = root.appendingPathComponent("verify.log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let logHandle = try FileHandle(forWritingTo: log)
+            process.standardOutput = logHandle
+            process.standardError = logHandle
             try process.run()
-            func scratch() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? [] }
-            for _ in 0..<200 where !scratch().contains(where: { $0.hasPrefix("picolayer-live-") }) {
-                try await Task.sleep(for: .milliseconds(50))
+            func output() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+            @Sendable func scratch() -> [String] {
+                (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
             }
-            #expect(scratch().contains { $0.hasPrefix("picolayer-live-") }, "the live check never started")
-            process.interrupt()
-            for _ in 0..<200 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 130)
+            // Watch and signal from a Dispatch thread: the cooperative pool may be busy with other tests.
+            let sawLiveCheck = await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    let deadline = Date().addingTimeInterval(60)
+                    var seen = false
+                    while Date() < deadline, process.isRunning, !seen {
+                        seen = scratch().contains { $0.hasPrefix("picolayer-live-") }
+                        if !seen { usleep(10_000) }
+                    }
+                    if seen { process.interrupt() }
+                    let stopBy = Date().addingTimeInterval(30)
+                    while Date() < stopBy, process.isRunning { usleep(20_000) }
+                    if process.isRunning { process.terminate() }
+                    process.waitUntilExit()
+                    continuation.resume(returning: seen)
+                }
+            }
+            #expect(sawLiveCheck, "the live check never started: \(output())")
+            #expect(process.terminationStatus == 130, "\(output())")
             #expect(scratch().isEmpty, "left behind: \(scratch())")
         }
     }

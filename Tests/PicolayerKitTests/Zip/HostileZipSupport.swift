@@ -179,10 +179,29 @@ struct MeasuredRun {
 }
 
 /// Runs `picolayer ARGS` under /usr/bin/time (peak RSS), with TMPDIR set, killing it after `timeout` seconds.
+///
+/// The wait happens on a Dispatch thread, not in Swift's cooperative pool, so that other tests' async work
+/// (the emulator's servers) is not starved while the child runs.
 func runPicolayerMeasured(
     _ arguments: [String], temporaryFolder: URL, environment extra: [String: String] = [:], timeout: Double = 120
-) throws -> MeasuredRun {
+) async throws -> MeasuredRun {
     let binary = try picolayerExecutable()
+    let result = await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(
+                returning: Result {
+                    try runMeasuredBlocking(
+                        binary, arguments, temporaryFolder: temporaryFolder, environment: extra, timeout: timeout)
+                })
+        }
+    }
+    return try result.get()
+}
+
+private func runMeasuredBlocking(
+    _ binary: String, _ arguments: [String], temporaryFolder: URL, environment extra: [String: String],
+    timeout: Double
+) throws -> MeasuredRun {
     let timeFile = temporaryFolder.deletingLastPathComponent().appendingPathComponent("time-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: timeFile) }
     let process = Process()

@@ -127,7 +127,7 @@ struct HostileZipTests {
     @Test(
         "verify refuses the zip, names the culprit and what to do, and writes nothing outside scratch",
         arguments: hostileZips)
-    func verifyRefuses(_ hostile: HostileZipCase) throws {
+    func verifyRefuses(_ hostile: HostileZipCase) async throws {
         let scratch = try ZipScratch()
         defer { scratch.remove() }
         let canary = try Canary(in: scratch.url)
@@ -136,7 +136,7 @@ struct HostileZipTests {
         let zip = scratch.url.appendingPathComponent("hostile.zip")
         try Data(try hostile.build(canary.folder)).write(to: zip)
 
-        let run = try runPicolayerMeasured(["verify", zip.path], temporaryFolder: temporary)
+        let run = try await runPicolayerMeasured(["verify", zip.path], temporaryFolder: temporary)
         print("verify, \(hostile.name): exit \(run.status), peak RSS \(run.peakKilobytes) KiB, \(run.seconds) s")
         #expect(run.status == 1, "exit status \(run.status): \(run.output)")
         #expect(run.output.contains(hostile.mustName), "\(run.output)")
@@ -154,12 +154,12 @@ struct HostileZipTests {
     @Test(
         "publish --dry-run reads the architecture through the same reader and fails cleanly",
         arguments: hostileZips.filter { $0.name.contains("2^64") || $0.name.contains("4 GiB") })
-    func publishRefuses(_ hostile: HostileZipCase) throws {
+    func publishRefuses(_ hostile: HostileZipCase) async throws {
         let scratch = try ZipScratch()
         defer { scratch.remove() }
         let zip = scratch.url.appendingPathComponent("hostile.zip")
         try Data(try hostile.build(scratch.url)).write(to: zip)
-        let run = try runPicolayerMeasured(
+        let run = try await runPicolayerMeasured(
             ["publish", zip.path, "--layer-name", "hostile", "--region", "us-east-1", "--dry-run"],
             temporaryFolder: scratch.url,
             environment: [
@@ -173,7 +173,7 @@ struct HostileZipTests {
     }
 
     @Test("a zip just under the unzipped limit is unpacked in bounded memory and its scratch folder removed")
-    func nearLimitIsBounded() throws {
+    func nearLimitIsBounded() async throws {
         let scratch = try ZipScratch()
         defer { scratch.remove() }
         let temporary = scratch.url.appendingPathComponent("tmp")
@@ -183,7 +183,7 @@ struct HostileZipTests {
         let entry = RawZip.Entry.deflated(
             "zeros", raw: try deflatedZeros(size), size: UInt64(size), crc: crcOfZeros(size))
         try Data(RawZip(entries: [entry]).bytes()).write(to: zip)
-        let run = try runPicolayerMeasured(["verify", zip.path], temporaryFolder: temporary)
+        let run = try await runPicolayerMeasured(["verify", zip.path], temporaryFolder: temporary)
         print("verify, 240 MiB of zeros: exit \(run.status), peak RSS \(run.peakKilobytes) KiB, \(run.seconds) s")
         #expect(run.status == 1, "\(run.output)")
         #expect(run.output.contains("bootstrap-missing") || run.output.contains("no bootstrap"), "\(run.output)")
