@@ -45,6 +45,8 @@ need=(
     "podman podman"
     "/usr/sbin/runc runc"
     "debootstrap debootstrap"
+    # verify's live check runs the layer's bootstrap inside bubblewrap when namespaces are available.
+    "bwrap bubblewrap"
 )
 
 mapfile -t missing < <(missing_packages "${need[@]}")

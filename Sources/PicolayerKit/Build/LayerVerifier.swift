@@ -96,6 +96,7 @@ public struct LayerVerifier: Sendable {
     public func verify(directory: URL, zippedSize: Int64? = nil) async throws -> VerifyReport {
         var findings: [Finding] = []
         let entries = try TreeScanner.entries(under: directory)
+        findings += checkLinks(entries)
         findings += checkBootstrap(in: directory)
         findings += BundledLibraryRequirement.check(layer: directory, target: target)
         findings += checkInterpreter(in: directory)
@@ -150,9 +151,12 @@ public struct LayerVerifier: Sendable {
         return VerifyReport(findings: findings, sizes: sizes, liveResponse: liveResponse)
     }
 
+    /// The most of the bootstrap read for its checks.
+    static let bootstrapReadLimit = 1 << 20
+
     func checkBootstrap(in layer: URL) -> [Finding] {
-        let url = layer.appendingPathComponent(Self.bootstrapPath)
         let path = Self.bootstrapPath
+        guard let url = Self.fileInside(layer, path) else { return [] }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             return [
@@ -182,7 +186,9 @@ public struct LayerVerifier: Sendable {
                         + "(fork/exec ... permission denied).",
                     remedy: "chmod 0755 bootstrap (and zip with `picolayer package`, which keeps modes)."))
         }
-        let bytes = Array((try? Data(contentsOf: url)) ?? Data())
+        let handle = try? FileHandle(forReadingFrom: url)
+        defer { try? handle?.close() }
+        let bytes = Array((try? handle?.read(upToCount: Self.bootstrapReadLimit)) ?? Data())
         if !bytes.starts(with: Array("#!".utf8)) && !ELFFile.hasMagic(bytes) {
             findings.append(
                 Finding(
@@ -203,7 +209,7 @@ public struct LayerVerifier: Sendable {
     }
 
     func checkInterpreter(in layer: URL) -> [Finding] {
-        let url = layer.appendingPathComponent(Self.interpreterPath)
+        guard let url = Self.fileInside(layer, Self.interpreterPath) else { return [] }
         guard FileManager.default.fileExists(atPath: url.path) else {
             return [
                 Finding(
@@ -221,6 +227,44 @@ public struct LayerVerifier: Sendable {
             ]
         }
         return []
+    }
+
+    /// The file a layer path names, its links followed only inside the layer; nil when one leaves it
+    /// (``checkLinks(_:)`` reports it), so no check reads a file of this machine instead of the layer's.
+    static func fileInside(_ layer: URL, _ path: String) -> URL? {
+        switch LayerLinks.resolve(path, in: layer) {
+        case .inside(let resolved): return layer.appendingPathComponent(resolved)
+        case .outside: return nil
+        case .loop: return layer.appendingPathComponent(path)  // reported as missing: it cannot be opened
+        }
+    }
+
+    /// Links that point outside the layer are errors, except `lib/NAME` to a system library of the target.
+    func checkLinks(_ entries: [ZipSourceEntry]) -> [Finding] {
+        var findings: [Finding] = []
+        for entry in entries {
+            guard case .symlink(let destination) = entry.kind,
+                LayerLinks.leavesLayer(link: entry.path, target: destination)
+            else { continue }
+            if LayerLinks.isSystemLibraryLink(
+                link: entry.path, target: destination, systemLibraries: self.target.systemLibraries)
+            {
+                findings.append(
+                    Finding(
+                        check: "link-system-library", severity: .info, path: entry.path,
+                        message: "links to \(destination), a library \(self.target.rawValue) provides.", remedy: ""))
+                continue
+            }
+            findings.append(
+                Finding(
+                    check: "link-outside", severity: .error, path: entry.path,
+                    message: "is a symbolic link to \(destination), outside the layer; on Lambda it resolves against "
+                        + "the image's file system (the layer is /opt), and verify does not follow it.",
+                    remedy: "make it a relative link to a file inside the layer, or copy the file in. Only a link "
+                        + "directly in lib/ to a library \(self.target.rawValue) ships in /usr/lib64 or /lib64 may leave "
+                        + "the layer."))
+        }
+        return findings
     }
 
     func checkELFs(entries: [ZipSourceEntry], layer: URL) throws -> [Finding] {

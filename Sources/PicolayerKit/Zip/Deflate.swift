@@ -61,32 +61,70 @@ enum Zlib {
         output.removeSubrange(produced...)
         return output
     }
+}
 
-    /// Inflates a complete raw deflate stream into exactly `expectedSize` bytes.
-    static func inflate(_ input: ArraySlice<UInt8>, expectedSize: Int) throws(ZipError) -> [UInt8] {
-        var stream = z_stream()
-        guard picolayer_inflate_init_raw(&stream) == Z_OK else {
+/// A raw inflate stream fed in pieces, for entries of zips picolayer did not write.
+///
+/// Output comes in bounded chunks, so memory does not depend on what an entry declares or inflates to; the
+/// caller counts the bytes and stops at its limit. zlib keeps a pointer back to its `z_stream`, so the stream
+/// lives at a fixed address.
+final class Inflater {
+    enum Failure: Error {
+        case corrupt(String)
+    }
+
+    static let chunkSize = 256 * 1024
+    private let stream: UnsafeMutablePointer<z_stream>
+    private(set) var finished = false
+
+    init() throws(ZipError) {
+        stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        guard picolayer_inflate_init_raw(stream) == Z_OK else {
+            stream.deallocate()
             throw ZipError.compressionFailed("inflateInit2 failed")
         }
-        defer { inflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: max(expectedSize, 1))
-        var status: Int32 = Z_OK
-        var produced = 0
-        input.withUnsafeBufferPointer { inBuffer in
-            stream.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress)
-            stream.avail_in = uInt(inBuffer.count)
-            output.withUnsafeMutableBufferPointer { outBuffer in
-                stream.next_out = outBuffer.baseAddress
-                stream.avail_out = uInt(outBuffer.count)
-                status = CZlib.inflate(&stream, Z_FINISH)
-                produced = outBuffer.count - Int(stream.avail_out)
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+    }
+
+    /// Inflates `input`, handing each chunk of output to `sink`; returns how many input bytes were used (all of
+    /// them unless the stream ended inside `input`).
+    func feed(_ input: [UInt8], _ sink: ([UInt8]) throws -> Void) throws -> Int {
+        var output = [UInt8](repeating: 0, count: Inflater.chunkSize)
+        var used = 0
+        while !finished {
+            var status: Int32 = Z_OK
+            var produced = 0
+            var consumed = 0
+            input.withUnsafeBufferPointer { inBuffer in
+                stream.pointee.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress.map { $0 + used })
+                stream.pointee.avail_in = uInt(inBuffer.count - used)
+                output.withUnsafeMutableBufferPointer { outBuffer in
+                    stream.pointee.next_out = outBuffer.baseAddress
+                    stream.pointee.avail_out = uInt(outBuffer.count)
+                    status = CZlib.inflate(stream, Z_NO_FLUSH)
+                    produced = outBuffer.count - Int(stream.pointee.avail_out)
+                }
+                consumed = inBuffer.count - used - Int(stream.pointee.avail_in)
             }
+            used += consumed
+            switch status {
+            case Z_STREAM_END: finished = true
+            case Z_OK: break
+            case Z_BUF_ERROR where produced > 0 || consumed > 0: break
+            default:
+                let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib status \(status)"
+                throw Failure.corrupt("its deflate data is invalid (\(message))")
+            }
+            if produced > 0 { try sink(Array(output[0..<produced])) }
+            let needsInput = used == input.count && produced < output.count
+            if needsInput || (produced == 0 && consumed == 0) { break }
         }
-        guard status == Z_STREAM_END, produced == expectedSize else {
-            throw ZipError.compressionFailed(
-                "inflate returned \(status) after \(produced) of \(expectedSize) bytes: the entry is corrupt")
-        }
-        output.removeSubrange(produced...)
-        return output
+        return used
     }
 }

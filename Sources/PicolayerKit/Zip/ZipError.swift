@@ -16,6 +16,11 @@ public enum ZipError: LocalizedError, Equatable {
     case invalidLevel(Int)
     case notAZip(path: String, reason: String)
     case entryNotFound(String)
+    /// A zip picolayer did not write breaks the format in a way no honest writer does (sizes or offsets outside
+    /// the file, overlapping entries, a stream longer than declared): corrupt or built to attack the reader.
+    case hostile(path: String, entry: String?, reason: String)
+    /// A zip (or one entry) over what picolayer unpacks or reads.
+    case overLimit(path: String, entry: String?, what: String, limit: UInt64)
 
     public var errorDescription: String? {
         switch self {
@@ -48,6 +53,13 @@ public enum ZipError: LocalizedError, Equatable {
             return "\(path) is not a readable zip file (\(reason)). Run `picolayer package` to write it again."
         case .entryNotFound(let name):
             return "the zip has no entry named \(name)."
+        case .hostile(let path, let entry, let reason):
+            return "\(path) is corrupt or hostile: \(entry.map { "entry \($0): " } ?? "")\(reason). Do not deploy it; "
+                + "write the zip again with `picolayer package`, or ask whoever made it for a new one."
+        case .overLimit(let path, let entry, let what, let limit):
+            return "\(path): \(entry.map { "entry \($0): " } ?? "")\(what), over picolayer's limit of \(limit). "
+                + "A Lambda layer cannot be that large; if this zip is yours, rebuild it with `picolayer build` and "
+                + "`picolayer package`, otherwise do not use it."
         }
     }
 }

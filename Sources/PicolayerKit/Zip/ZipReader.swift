@@ -2,9 +2,11 @@ import Foundation
 
 /// Reads the central directory of a zip and the contents of its entries (Zip64 included).
 ///
-/// Used where picolayer looks inside a zip it did not just write: `verify ZIP`, and `publish`, which reads the
-/// ELF header of `picoLisp/bin/picolisp`. Only the end records and the central directory are read up front;
-/// an entry's bytes are read when asked for, and inflated whole, so ask for small ones.
+/// Used where picolayer looks inside a zip it did not just write: `verify ZIP`, `publish` (the ELF header of
+/// `picoLisp/bin/picolisp`) and `deploy`. Such a zip may be hostile, so every size and offset it declares is
+/// checked against the file's real length with checked arithmetic before use, entries whose bytes overlap are
+/// refused, nothing is allocated from a declared size, and an entry's bytes are streamed in bounded chunks
+/// and counted as they inflate (see docs/security.md).
 public final class ZipReader: Sendable {
     public struct Entry: Sendable, Equatable {
         public enum Kind: Sendable, Equatable { case file, directory, symlink }
@@ -18,19 +20,41 @@ public final class ZipReader: Sendable {
         public let compressedSize: UInt64
         public let uncompressedSize: UInt64
         let localHeaderOffset: UInt64
+        /// Where the entry's (compressed) bytes start, after its local header; checked to lie in the file.
+        let dataOffset: UInt64
+    }
+
+    /// What picolayer reads from a zip it did not write.
+    public enum Limits {
+        /// The most entries a zip may have (a built layer has a few thousand).
+        public static let maxEntries: UInt64 = 200_000
+        /// The largest central directory read into memory.
+        public static let maxDirectoryBytes: UInt64 = 64 << 20
+        /// The most `contents(of:)` reads into memory for one entry.
+        public static let maxInMemoryEntry: UInt64 = 64 << 20
     }
 
     public let path: String
     public let entries: [Entry]
+    /// The sum of the uncompressed sizes the entries declare (saturating at `UInt64.max`).
+    public let declaredUncompressedTotal: UInt64
 
     public init(contentsOf url: URL) throws(ZipError) {
         path = url.path
         let file = try InputFile(path: url.path)
-        do { entries = try ZipReader.readCentralDirectory(file) } catch let error as ZipError {
+        do {
+            entries = try ZipDirectoryParser(file: file, path: url.path).entries()
+        } catch let error as ZipError {
             throw error
         } catch {
             throw ZipError.notAZip(path: url.path, reason: "its central directory is missing or truncated")
         }
+        var total: UInt64 = 0
+        for entry in entries {
+            let (sum, overflow) = total.addingReportingOverflow(entry.uncompressedSize)
+            total = overflow ? UInt64.max : sum
+        }
+        declaredUncompressedTotal = total
     }
 
     /// The entry with this name (a folder's name may be given with or without its trailing slash).
@@ -38,127 +62,83 @@ public final class ZipReader: Sendable {
         entries.first { $0.path == name || $0.path == name + "/" }
     }
 
-    /// The uncompressed bytes of an entry (a link's target for a symbolic link).
-    public func contents(of entry: Entry) throws(ZipError) -> [UInt8] {
-        do {
-            let file = try InputFile(path: path)
-            var header = LittleEndianReader(
-                try file.readBytes(at: entry.localHeaderOffset, count: ZipFormat.localFileHeaderFixedSize))
-            guard try header.u32() == ZipFormat.Signature.localFileHeader else {
-                throw ZipError.notAZip(path: path, reason: "no local header for \(entry.path)")
+    /// The uncompressed bytes of an entry (a link's target for a symbolic link), at most `limit` bytes.
+    public func contents(of entry: Entry, limit: UInt64 = Limits.maxInMemoryEntry) throws(ZipError) -> [UInt8] {
+        var result: [UInt8] = []
+        try stream(entry, limit: limit) { chunk in result.append(contentsOf: chunk) }
+        return result
+    }
+
+    /// Hands an entry's uncompressed bytes to `sink` in chunks of at most 256 KiB, counting them as they come.
+    ///
+    /// Throws `overLimit` when the entry declares more than `limit` bytes, and `hostile` when it inflates to more
+    /// or fewer bytes than it declares, its deflate data is invalid, or its CRC-32 does not match. `sink` may
+    /// throw a `ZipError` of its own (a full disk), which is passed on.
+    public func stream(_ entry: Entry, limit: UInt64, _ sink: ([UInt8]) throws(ZipError) -> Void) throws(ZipError) {
+        try checkReadable(entry, limit: limit)
+        let file = try InputFile(path: path)
+        var produced: UInt64 = 0
+        var crc: UInt32 = 0
+        func accept(_ chunk: [UInt8]) throws(ZipError) {
+            produced += UInt64(chunk.count)
+            guard produced <= entry.uncompressedSize else {
+                throw ZipError.hostile(
+                    path: path, entry: entry.path,
+                    reason: "it inflates to more than the \(entry.uncompressedSize) bytes it declares (a zip bomb?)")
             }
-            try header.skip(22)
-            let nameLength = UInt64(try header.u16())
-            let extraLength = UInt64(try header.u16())
-            let dataOffset =
-                entry.localHeaderOffset + UInt64(ZipFormat.localFileHeaderFixedSize) + nameLength
-                + extraLength
-            let data = try file.readBytes(at: dataOffset, count: Int(entry.compressedSize))[...]
-            guard data.count == Int(entry.compressedSize) else { throw ZipFormatError.truncated }
-            let result: [UInt8]
-            switch entry.method {
-            case ZipFormat.Method.stored: result = Array(data)
-            case ZipFormat.Method.deflated: result = try Zlib.inflate(data, expectedSize: Int(entry.uncompressedSize))
-            default: throw ZipError.notAZip(path: path, reason: "\(entry.path) uses compression method \(entry.method)")
+            crc = Zlib.crc32(chunk, continuing: crc)
+            try sink(chunk)
+        }
+        let inflater = entry.method == ZipFormat.Method.deflated ? try Inflater() : nil
+        var offset = entry.dataOffset
+        var remaining = entry.compressedSize
+        while remaining > 0 {
+            let count = Int(min(remaining, UInt64(Inflater.chunkSize)))
+            let input = try file.readBytes(at: offset, count: count)
+            guard input.count == count else {
+                throw ZipError.hostile(path: path, entry: entry.path, reason: "its data is cut short")
             }
-            guard Zlib.crc32(result) == entry.crc32 else {
-                throw ZipError.notAZip(path: path, reason: "CRC mismatch in \(entry.path)")
+            offset += UInt64(count)
+            remaining -= UInt64(count)
+            guard let inflater else {
+                try accept(input)
+                continue
             }
-            return result
-        } catch let error as ZipError {
-            throw error
-        } catch {
-            throw ZipError.notAZip(path: path, reason: "\(entry.path) is truncated")
+            do {
+                _ = try inflater.feed(input) { chunk in try accept(chunk) }
+            } catch let error as ZipError {
+                throw error
+            } catch Inflater.Failure.corrupt(let reason) {
+                throw ZipError.hostile(path: path, entry: entry.path, reason: reason)
+            } catch {
+                throw ZipError.hostile(path: path, entry: entry.path, reason: "\(error)")
+            }
+            if inflater.finished { break }
+        }
+        if let inflater, !inflater.finished {
+            throw ZipError.hostile(path: path, entry: entry.path, reason: "its deflate stream does not end")
+        }
+        guard produced == entry.uncompressedSize else {
+            throw ZipError.hostile(
+                path: path, entry: entry.path,
+                reason: "it holds \(produced) bytes, not the \(entry.uncompressedSize) it declares")
+        }
+        guard crc == entry.crc32 else {
+            throw ZipError.hostile(path: path, entry: entry.path, reason: "its CRC-32 does not match its contents")
         }
     }
 
-    private static func readCentralDirectory(_ file: InputFile) throws -> [Entry] {
-        let minimum = ZipFormat.endOfCentralDirectoryRecordSize
-        let fileSize = try file.size()
-        guard fileSize >= UInt64(minimum) else { throw ZipFormatError.truncated }
-        // The end records sit in the last 22 bytes plus a comment of at most 65,535 bytes, after the Zip64
-        // locator (20 bytes) when there is one.
-        let tailStart =
-            fileSize - min(fileSize, UInt64(minimum + 0xFFFF + ZipFormat.zip64EndOfCentralDirectoryLocatorSize))
-        let bytes = try file.readBytes(at: tailStart, count: Int(fileSize - tailStart))
-        // The end record sits in the last 22 bytes plus a comment of at most 65,535 bytes.
-        var endOffset = -1
-        let lowest = 0
-        var candidate = bytes.count - minimum
-        while candidate >= lowest {
-            var probe = LittleEndianReader(bytes, offset: candidate)
-            if try probe.u32() == ZipFormat.Signature.endOfCentralDirectoryRecord {
-                endOffset = candidate
-                break
-            }
-            candidate -= 1
+    /// An entry may be read when it declares at most `limit` bytes and uses a method picolayer inflates.
+    private func checkReadable(_ entry: Entry, limit: UInt64) throws(ZipError) {
+        guard entry.uncompressedSize <= limit else {
+            throw ZipError.overLimit(
+                path: path, entry: entry.path, what: "it declares \(entry.uncompressedSize) bytes uncompressed",
+                limit: limit)
         }
-        guard endOffset >= 0 else { throw ZipFormatError.truncated }
-        var end = LittleEndianReader(bytes, offset: endOffset + 10)
-        var count = UInt64(try end.u16())
-        var directorySize = UInt64(try end.u32())
-        var directoryOffset = UInt64(try end.u32())
-
-        let locatorOffset = endOffset - ZipFormat.zip64EndOfCentralDirectoryLocatorSize
-        if locatorOffset >= 0 {
-            var locator = LittleEndianReader(bytes, offset: locatorOffset)
-            if try locator.u32() == ZipFormat.Signature.zip64EndOfCentralDirectoryLocator {
-                _ = try locator.u32()
-                let recordOffset = try locator.u64()
-                var record = LittleEndianReader(
-                    try file.readBytes(at: recordOffset, count: ZipFormat.zip64EndOfCentralDirectoryRecordSize))
-                guard try record.u32() == ZipFormat.Signature.zip64EndOfCentralDirectoryRecord else {
-                    throw ZipFormatError.truncated
-                }
-                try record.skip(8 + 2 + 2 + 4 + 4 + 8)
-                count = try record.u64()
-                directorySize = try record.u64()
-                directoryOffset = try record.u64()
-            }
+        guard entry.method == ZipFormat.Method.stored || entry.method == ZipFormat.Method.deflated else {
+            throw ZipError.hostile(
+                path: path, entry: entry.path,
+                reason: "it uses compression method \(entry.method); picolayer reads only stored (0) and deflated (8)")
         }
-
-        guard directoryOffset + directorySize <= fileSize else { throw ZipFormatError.truncated }
-        var reader = LittleEndianReader(try file.readBytes(at: directoryOffset, count: Int(directorySize)))
-        var entries: [Entry] = []
-        entries.reserveCapacity(Int(min(count, 1 << 20)))
-        for _ in 0..<count {
-            guard try reader.u32() == ZipFormat.Signature.centralDirectoryHeader else { throw ZipFormatError.truncated }
-            try reader.skip(2 + 2 + 2)
-            let method = try reader.u16()
-            try reader.skip(4)
-            let crc = try reader.u32()
-            var compressed = UInt64(try reader.u32())
-            var uncompressed = UInt64(try reader.u32())
-            let nameLength = Int(try reader.u16())
-            let extraLength = Int(try reader.u16())
-            let commentLength = Int(try reader.u16())
-            try reader.skip(2 + 2)
-            let external = try reader.u32()
-            var offset = UInt64(try reader.u32())
-            let name = String(decoding: try reader.take(nameLength), as: UTF8.self)
-            var extra = LittleEndianReader(Array(try reader.take(extraLength)))
-            try reader.skip(commentLength)
-            while extra.remaining >= 4 {
-                let id = try extra.u16()
-                let size = Int(try extra.u16())
-                var field = LittleEndianReader(Array(try extra.take(size)))
-                guard id == ZipFormat.zip64ExtraFieldID else { continue }
-                if uncompressed == ZipFormat.zip64Marker32 { uncompressed = try field.u64() }
-                if compressed == ZipFormat.zip64Marker32 { compressed = try field.u64() }
-                if offset == ZipFormat.zip64Marker32 { offset = try field.u64() }
-            }
-            let unixMode = UInt16(truncatingIfNeeded: external >> 16)
-            let kind: Entry.Kind
-            switch unixMode & 0o170000 {
-            case 0o120000: kind = .symlink
-            case 0o040000: kind = .directory
-            default: kind = name.hasSuffix("/") ? .directory : .file
-            }
-            entries.append(
-                Entry(
-                    path: name, kind: kind, mode: unixMode & 0o7777, method: method, crc32: crc,
-                    compressedSize: compressed, uncompressedSize: uncompressed, localHeaderOffset: offset))
-        }
-        return entries
     }
 }

@@ -9,7 +9,16 @@ extension Picolayer {
             discussion: """
                 Checks: bootstrap at the root, executable, with a shebang and no CRLF; bin/picolisp is an ELF of \
                 the right architecture; every ELF needs at most the target's glibc and only libraries the target \
-                image or the layer's lib/ holds; sizes within Lambda's limits. Exits non-zero on any error.
+                image or the layer's lib/ holds; no link leaves the layer (except lib/NAME to a library of the \
+                target in /usr/lib64 or /lib64); sizes within Lambda's limits. Exits non-zero on any error.
+
+                A zip is treated as untrusted: its names, sizes and offsets are checked before anything is \
+                unpacked, into a private scratch folder, and never through a link.
+
+                The live check runs the layer's own bootstrap (code from the layer, with your user's rights) on \
+                a private scratch copy, under bubblewrap (bwrap) when it works here: file system read-only \
+                except a private /tmp, no capabilities, only loopback needed. Without bwrap it runs unconfined \
+                (one line says so). Use --no-live-check for a layer you do not trust. See docs/security.md.
                 """)
 
         @Argument(help: "A staged layer folder or a layer zip.")
@@ -18,10 +27,18 @@ extension Picolayer {
         var target: LambdaTarget = .al2023
         @Option(help: "Layer architecture: x86_64 or arm64.")
         var arch: Architecture = .host
-        @Flag(help: "Skip running a test event through the layer under the emulator.")
+        @Flag(help: "Skip running a test event through the layer's own bootstrap under the emulator.")
         var noLiveCheck = false
 
         func run() async throws {
+            // Ctrl-C or SIGTERM: remove the scratch folders (unpacked zip, live check copy) before exiting.
+            let interrupt = Task {
+                guard let signal = await Interrupt.wait() else { return }
+                ScratchFolders.removeAll()
+                FileHandle.standardError.write(Data("picolayer verify: \(signal): stopped, scratch removed\n".utf8))
+                Foundation.exit(130)
+            }
+            defer { interrupt.cancel() }
             let url = URL(fileURLWithPath: layer)
             let verifier = LayerVerifier(
                 target: target, architecture: arch, liveCheck: noLiveCheck ? nil : LayerLiveCheck.run)
