@@ -7,10 +7,8 @@ enum LayerZipUnpacker {
     ) async throws -> T {
         let reader = try ZipReader(contentsOf: zip)
         let size = (try FileManager.default.attributesOfItem(atPath: zip.path)[.size] as? NSNumber)?.int64Value ?? 0
-        let root = FileManager.default.temporaryDirectory
-            .appendingPathComponent("picolayer-verify-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
+        let root = try ScratchDirectory.create(kind: "verify")
+        defer { ScratchDirectory.remove(root) }
         for entry in reader.entries {
             let path = entry.path.hasSuffix("/") ? String(entry.path.dropLast()) : entry.path
             let parts = path.split(separator: "/")

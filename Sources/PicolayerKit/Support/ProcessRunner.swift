@@ -70,20 +70,32 @@ public struct ProcessRunner: Sendable {
         return nil
     }
 
-    /// Runs `program` with `arguments` and waits for it to exit. Cancelling the task terminates the child.
+    /// Runs `program` with `arguments` and waits for it to exit. Cancelling the task kills the child.
+    ///
+    /// With `ownProcessGroup`, the child starts in a session of its own (through `setsid`, when installed), and
+    /// cancelling or a signal to picolayer kills that whole group: a grandchild left running in the background
+    /// goes too.
     public func run(
         _ program: String,
         _ arguments: [String],
         currentDirectory: URL? = nil,
-        output: Output = .capture
+        output: Output = .capture,
+        ownProcessGroup: Bool = false
     ) async throws -> ProcessResult {
-        guard let executable = locate(program) else {
+        guard var executable = locate(program) else {
             throw ProcessRunnerError.notFound(program: program, path: environment["PATH"] ?? "")
         }
-        let scratch = FileManager.default.temporaryDirectory
-            .appendingPathComponent("picolayer-proc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        let shown = executable
+        var arguments = arguments
+        let setsid = ownProcessGroup ? Self.locate("setsid", environment: ["PATH": "/usr/bin:/bin"]) : nil
+        if let setsid {
+            // `setsid -w` execs in place (same PID) when it need not fork, and waits for the child when it must.
+            arguments = ["-w", executable] + arguments
+            executable = setsid
+        }
+        let grouped = setsid != nil
+        let scratch = try ScratchDirectory.create(kind: "proc")
+        defer { ScratchDirectory.remove(scratch) }
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -126,17 +138,19 @@ public struct ProcessRunner: Sendable {
                 }
                 do {
                     try process.run()
+                    TemporaryPaths.shared.registerChild(process.processIdentifier, ownGroup: grouped)
                 } catch {
                     process.terminationHandler = nil
                     continuation.resume(
-                        throwing: ProcessRunnerError.couldNotStart(program: executable, reason: "\(error)"))
+                        throwing: ProcessRunnerError.couldNotStart(program: shown, reason: "\(error)"))
                 }
             }
         } onCancel: {
             // SIGKILL, not SIGTERM: children inherit the signal mask of the thread that spawned them, and
             // Dispatch's threads may block SIGTERM.
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            if process.isRunning { kill(grouped ? -process.processIdentifier : process.processIdentifier, SIGKILL) }
         }
+        TemporaryPaths.shared.unregisterChild(process.processIdentifier)
 
         guard case .capture = output else {
             return ProcessResult(exitStatus: status, standardOutput: [], standardError: [])

@@ -22,6 +22,7 @@ extension Picolayer {
         var noLiveCheck = false
 
         func run() async throws {
+            TemporaryPaths.shared.removeOnSignals()
             let url = URL(fileURLWithPath: layer)
             let verifier = LayerVerifier(
                 target: target, architecture: arch, liveCheck: noLiveCheck ? nil : LayerLiveCheck.run)
