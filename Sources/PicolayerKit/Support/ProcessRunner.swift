@@ -72,28 +72,21 @@ public struct ProcessRunner: Sendable {
 
     /// Runs `program` with `arguments` and waits for it to exit. Cancelling the task kills the child.
     ///
-    /// With `ownProcessGroup`, the child starts in a session of its own (through `setsid`, when installed), and
-    /// cancelling or a signal to picolayer kills that whole group: a grandchild left running in the background
-    /// goes too.
+    /// With `killsProcessGroup`, cancelling (or a signal to picolayer) kills the child's whole process group:
+    /// a grandchild left running in the background goes too. That matters beyond tidiness: Foundation reports the
+    /// child's exit only once every process holding the descriptors it inherited has closed them, so a lingering
+    /// grandchild would otherwise keep `run` waiting forever. (Foundation starts each child as the leader of a
+    /// process group of its own.)
     public func run(
         _ program: String,
         _ arguments: [String],
         currentDirectory: URL? = nil,
         output: Output = .capture,
-        ownProcessGroup: Bool = false
+        killsProcessGroup grouped: Bool = false
     ) async throws -> ProcessResult {
-        guard var executable = locate(program) else {
+        guard let executable = locate(program) else {
             throw ProcessRunnerError.notFound(program: program, path: environment["PATH"] ?? "")
         }
-        let shown = executable
-        var arguments = arguments
-        let setsid = ownProcessGroup ? Self.locate("setsid", environment: ["PATH": "/usr/bin:/bin"]) : nil
-        if let setsid {
-            // `setsid -w` execs in place (same PID) when it need not fork, and waits for the child when it must.
-            arguments = ["-w", executable] + arguments
-            executable = setsid
-        }
-        let grouped = setsid != nil
         let scratch = try ScratchDirectory.create(kind: "proc")
         defer { ScratchDirectory.remove(scratch) }
 
@@ -142,13 +135,15 @@ public struct ProcessRunner: Sendable {
                 } catch {
                     process.terminationHandler = nil
                     continuation.resume(
-                        throwing: ProcessRunnerError.couldNotStart(program: shown, reason: "\(error)"))
+                        throwing: ProcessRunnerError.couldNotStart(program: executable, reason: "\(error)"))
                 }
             }
         } onCancel: {
             // SIGKILL, not SIGTERM: children inherit the signal mask of the thread that spawned them, and
             // Dispatch's threads may block SIGTERM.
-            if process.isRunning { kill(grouped ? -process.processIdentifier : process.processIdentifier, SIGKILL) }
+            let pid = process.processIdentifier
+            if grouped, pid > 0 { kill(-pid, SIGKILL) }
+            if process.isRunning { kill(pid, SIGKILL) }
         }
         TemporaryPaths.shared.unregisterChild(process.processIdentifier)
 

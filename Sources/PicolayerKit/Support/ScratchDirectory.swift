@@ -87,21 +87,51 @@ public final class TemporaryPaths: Sendable {
 
     public func unregisterChild(_ pid: pid_t) { state.withLock { _ = $0.children.removeValue(forKey: pid) } }
 
+    /// The signal being handled, 0 before any: once set, an exit on another thread (the command failing because
+    /// its child was just killed) still ends the process by that signal.
+    private static let pendingSignal = Atomic<Int32>(0)
+
     /// Installs the signal cleanup (once per process).
     public func removeOnSignals() {
         state.withLock { state in
             guard state.sources.isEmpty else { return }
+            atexit {
+                let number = TemporaryPaths.pendingSignal.load(ordering: .sequentiallyConsistent)
+                guard number != 0 else { return }
+                TemporaryPaths.shared.removePaths()
+                TemporaryPaths.die(of: number)
+            }
             for number in [SIGINT, SIGTERM, SIGHUP] {
                 signal(number, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
                 source.setEventHandler { [self] in
+                    guard
+                        Self.pendingSignal.compareExchange(expected: 0, desired: number, ordering: .sequentiallyConsistent)
+                            .exchanged
+                    else { return }
                     cleanUp(signal: number)
-                    signal(number, SIG_DFL)
-                    raise(number)
+                    Self.die(of: number)
                 }
                 source.resume()
                 state.sources.append(source)
             }
+        }
+    }
+
+    /// Ends the process by `number` with its default action. Dispatch's threads block some signals, so the
+    /// signal is unblocked on this thread before it is raised.
+    private static func die(of number: Int32) {
+        signal(number, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, number)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        raise(number)
+    }
+
+    private func removePaths() {
+        for path in state.withLock({ $0.paths }) {
+            try? FileManager.default.removeItem(atPath: path)
         }
     }
 
@@ -111,7 +141,12 @@ public final class TemporaryPaths: Sendable {
     func cleanUp(signal number: Int32) {
         let (paths, children) = state.withLock { ($0.paths, $0.children) }
         for (pid, ownGroup) in children {
-            if ownGroup { kill(-pid, SIGKILL) } else { kill(pid, number) }
+            if ownGroup {
+                kill(-pid, SIGKILL)
+                kill(pid, SIGKILL)
+            } else {
+                kill(pid, number)
+            }
         }
         for path in paths {
             try? FileManager.default.removeItem(atPath: path)

@@ -47,7 +47,7 @@ public enum ProcessCredentials {
         do {
             result = try await withThrowingTaskGroup(of: ProcessResult?.self) { group in
                 group.addTask {
-                    try await runner.run(program, Array(arguments.dropFirst()), ownProcessGroup: true)
+                    try await runner.run(program, Array(arguments.dropFirst()), killsProcessGroup: true)
                 }
                 group.addTask {
                     try await Task.sleep(for: timeout)
