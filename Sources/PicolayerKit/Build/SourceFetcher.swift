@@ -209,7 +209,8 @@ public struct SourceFetcher: Sendable {
             guard let location = response.headers.first(name: "location"),
                 let next = URL(string: location, relativeTo: current)?.absoluteURL
             else {
-                throw DownloadFailure(reason: "HTTP \(response.status.code) without a usable Location", transient: false)
+                throw DownloadFailure(
+                    reason: "HTTP \(response.status.code) without a usable Location", transient: false)
             }
             previous = current
             current = next

@@ -106,8 +106,10 @@ public final class TemporaryPaths: Sendable {
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
                 source.setEventHandler { [self] in
                     guard
-                        Self.pendingSignal.compareExchange(expected: 0, desired: number, ordering: .sequentiallyConsistent)
-                            .exchanged
+                        Self.pendingSignal.compareExchange(
+                            expected: 0, desired: number, ordering: .sequentiallyConsistent
+                        )
+                        .exchanged
                     else { return }
                     cleanUp(signal: number)
                     Self.die(of: number)

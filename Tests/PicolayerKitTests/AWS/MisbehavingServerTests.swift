@@ -118,7 +118,10 @@ struct MisbehavingServerTests {
             process.standardError = FileHandle.nullDevice
             try process.run()
             let child = try #require(try await waitForPID(pidFile))
-            #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).contains { $0.hasPrefix("picolayer-proc-") })
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: scratch).contains {
+                    $0.hasPrefix("picolayer-proc-")
+                })
             kill(process.processIdentifier, SIGTERM)
             for _ in 0..<1000 where process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }

@@ -43,21 +43,37 @@ final class StallingServer: Sendable {
     }
 }
 
-/// Runs `body`, failing the test when it takes longer than `limit` (so a regression fails instead of hanging).
+struct TimedOut: Error, CustomStringConvertible {
+    var limit: Duration
+    var description: String { "still running after \(limit)" }
+}
+
+/// Runs `body`, failing the test when it takes longer than `limit`, so a regression fails instead of hanging.
+/// The body runs in a task of its own that is cancelled but not waited for: even work that ignores cancellation
+/// (a child process that never exits) cannot hold the test.
 func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
+    let settled = NIOLockedValueBox(false)
+    let work = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+        let finish: @Sendable (Result<T, Error>) -> Bool = { result in
+            let first = settled.withLockedValue { done in
+                defer { done = true }
+                return !done
+            }
+            if first { continuation.resume(with: result) }
+            return first
         }
-        guard let first = try await group.next(), let result = first else {
-            group.cancelAll()
+        work.withLockedValue {
+            $0 = Task {
+                do { _ = finish(.success(try await body())) } catch { _ = finish(.failure(error)) }
+            }
+        }
+        Task {
+            try? await Task.sleep(for: limit)
+            guard finish(.failure(TimedOut(limit: limit))) else { return }
             Issue.record("still running after \(limit)")
-            throw CancellationError()
+            work.withLockedValue { $0?.cancel() }
         }
-        group.cancelAll()
-        return result
     }
 }
 
@@ -156,8 +172,11 @@ struct DownloadHostileTests {
             }
             await server.stop()
             #expect(ContinuousClock.now - started < .seconds(15))
-            #expect(error?.localizedDescription.contains("sent nothing for 1.0 seconds") == true, "\(String(describing: error))")
-            let left = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("downloads").path)
+            #expect(
+                error?.localizedDescription.contains("sent nothing for 1.0 seconds") == true,
+                "\(String(describing: error))")
+            let left = try FileManager.default.contentsOfDirectory(
+                atPath: root.appendingPathComponent("downloads").path)
             #expect(left.isEmpty)
         }
     }

@@ -29,7 +29,8 @@ struct InterruptedPackageTests {
             let tree = try makeTree(root, megabytes: 48)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: try picolayerExecutable())
-            process.arguments = ["package", tree.path, "-o", tree.appendingPathComponent("out.zip").path, "--level", "9",
+            process.arguments = [
+                "package", tree.path, "-o", tree.appendingPathComponent("out.zip").path, "--level", "9",
                 "--threads", "1",
             ]
             process.standardOutput = FileHandle.nullDevice
@@ -73,7 +74,9 @@ struct InterruptedPackageTests {
             let run = try runTool(
                 [try picolayerExecutable(), "package", tree.path, "-o", tree.appendingPathComponent("out.zip").path])
             #expect(run.status == 0, "\(run.stderr)")
-            #expect(run.stdout.contains(".out.zip.tmp-1-0 was left out") || run.stderr.contains(".out.zip.tmp-1-0 was left out"))
+            #expect(
+                run.stdout.contains(".out.zip.tmp-1-0 was left out")
+                    || run.stderr.contains(".out.zip.tmp-1-0 was left out"))
             let listing = try runTool(["zipinfo", "-1", tree.appendingPathComponent("out.zip").path])
             #expect(listing.stdout.split(separator: "\n") == ["main.l"])
             #expect(!FileManager.default.fileExists(atPath: tree.appendingPathComponent(stale).path))

@@ -42,7 +42,9 @@ final class AWSConfigFileCache: Sendable {
         let parsed = try AWSConfigFile(reading: path)
         files.withLock { $0[path] = (stamp, parsed) }
         for ignored in parsed.ignoredLines {
-            warn("picolayer: warning: \(path):\(ignored.line): \(ignored.reason); the line is ignored. Fix or remove it.")
+            warn(
+                "picolayer: warning: \(path):\(ignored.line): \(ignored.reason); the line is ignored. Fix or remove it."
+            )
         }
         return parsed
     }

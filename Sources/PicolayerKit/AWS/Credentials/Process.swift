@@ -60,7 +60,8 @@ public enum ProcessCredentials {
             }
         } catch is TimedOut {
             throw AWSError.credentialSourceFailed(
-                source: source, reason: "\(program) did not finish within \(timeout) and was killed with its child processes",
+                source: source,
+                reason: "\(program) did not finish within \(timeout) and was killed with its child processes",
                 remedy: "Run it yourself to see what it waits for (a browser login, a prompt on a terminal), "
                     + "or give it more time with --credential-process-timeout.")
         } catch let error as ProcessRunnerError {
