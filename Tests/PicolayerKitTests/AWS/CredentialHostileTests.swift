@@ -54,6 +54,30 @@ struct CredentialHostileTests {
         }
     }
 
+    @Test("picolayer whoami warns on stderr about a garbage line of ~/.aws/credentials, naming file and line")
+    func garbageLineWarnedByTheCommand() async throws {
+        let answer: @Sendable (ScriptedServer.Received) -> ScriptedServer.Reply = { _ in
+            .init(
+                200,
+                body: "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::111122223333:user/t</Arn>"
+                    + "<UserId>AIDA</UserId><Account>111122223333</Account></GetCallerIdentityResult>"
+                    + "</GetCallerIdentityResponse>")
+        }
+        try await ScriptedServer.with(route: answer) { server in
+            try await withAWSHome(
+                credentials: "[default]\naws_access_key_id = AKIAOK\nsecret-pasted-alone\naws_secret_access_key = s\n"
+            ) { home in
+                let run = try runTool(
+                    [try picolayerExecutable(), "whoami", "--endpoint-url", server.endpoint],
+                    environment: ["PATH": "/usr/bin:/bin", "HOME": home, "AWS_EC2_METADATA_DISABLED": "true"])
+                #expect(run.status == 0, "\(run.stderr)")
+                #expect(run.stdout.contains("111122223333"))
+                #expect(run.stderr.contains("warning: \(home)/.aws/credentials:3: not `[section]`"), "\(run.stderr)")
+                #expect(!run.stderr.contains("secret-pasted-alone"))
+            }
+        }
+    }
+
     @Test("a 600-deep source_profile chain stops at the depth limit quickly, naming the limit")
     func deepChain() async throws {
         var config = ""
