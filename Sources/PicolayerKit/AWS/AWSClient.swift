@@ -198,8 +198,9 @@ public struct AWSClient: Sendable {
                 || Self.transientStatuses.contains(response.status)
             guard retryable, attempt < maxAttempts else { throw failure }
             var delay = backoff(attempt: attempt)
+            // An unparseable Retry-After (`nan`, `inf`, a date, garbage) counts as absent: normal backoff.
             if let header = response.header("Retry-After"),
-                let seconds = Double(header.trimmingCharacters(in: .whitespaces))
+                let seconds = Double(header.trimmingCharacters(in: .whitespaces)), seconds.isFinite
             {
                 guard seconds <= Self.maxRetryAfterSeconds else { throw failure }
                 delay = .milliseconds(Int64(max(0, seconds) * 1000))

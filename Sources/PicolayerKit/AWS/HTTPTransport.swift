@@ -149,13 +149,22 @@ public struct HTTPTransport: Sendable {
     /// Largest answer read into memory (AWS error and JSON answers are small).
     static let maxResponseBytes = 16 * 1024 * 1024
 
+    /// How long a server may stay silent (no byte of the answer) before the attempt fails, by default.
+    public static let defaultReadTimeout: Duration = .seconds(60)
+    /// How long a connection may take to open.
+    public static let connectTimeout: Duration = .seconds(10)
+
     /// Runs `body` with a transport over a fresh AsyncHTTPClient, shut down afterwards. Failed connection attempts
     /// fail at once (AsyncHTTPClient would otherwise keep retrying them until its connect timeout), so that
-    /// `AWSClient`'s standard-mode retries decide.
-    public static func withLive<T: Sendable>(_ body: (HTTPTransport) async throws -> T) async throws -> T {
+    /// `AWSClient`'s standard-mode retries decide. A server silent for `readTimeout` fails the attempt the same way
+    /// (`--read-timeout`); the whole exchange, upload included, is bounded by `live`'s 15 minutes.
+    public static func withLive<T: Sendable>(
+        readTimeout: Duration = defaultReadTimeout, _ body: (HTTPTransport) async throws -> T
+    ) async throws -> T {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(10)
+        configuration.timeout.connect = .nanoseconds(nanoseconds(connectTimeout))
+        configuration.timeout.read = .nanoseconds(nanoseconds(readTimeout))
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         do {
             let result = try await body(live(client: client))

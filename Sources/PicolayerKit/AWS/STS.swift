@@ -9,12 +9,14 @@ public struct STSClient: Sendable {
     }
 
     /// A client for `region`'s regional endpoint (`sts.<region>.amazonaws.com`, the AWS CLI v2 default), or the
-    /// `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL` override.
+    /// `--endpoint-url` (`endpointFlag`) / `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL` override.
     public static func regional(
-        region: String, credentials: CredentialSource, signed: Bool = true, environment: [String: String],
-        transport: HTTPTransport, timing: AWSTiming = .live, trace: (@Sendable (String) -> Void)? = nil
+        region: String, credentials: CredentialSource, signed: Bool = true, endpointFlag: String? = nil,
+        environment: [String: String], transport: HTTPTransport, timing: AWSTiming = .live,
+        trace: (@Sendable (String) -> Void)? = nil
     ) throws -> STSClient {
-        let endpoint = try EndpointResolver.endpoint(for: .sts, region: region, flag: nil, environment: environment)
+        let endpoint = try EndpointResolver.endpoint(
+            for: .sts, region: region, flag: endpointFlag, environment: environment)
         return STSClient(
             client: AWSClient(
                 service: .sts, region: region, endpoint: endpoint, credentials: credentials, signsRequests: signed,

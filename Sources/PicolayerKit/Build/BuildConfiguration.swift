@@ -63,6 +63,8 @@ public struct BuildConfiguration: Sendable {
     public var owner: String?
     public var retryDelays: [Duration]
     public var connectTimeout: Duration
+    /// How long a download server may stay silent before the attempt fails.
+    public var readTimeout: Duration
     /// Runs the built layer on an event (the emulator); nil skips that check.
     public var liveCheck: LayerVerifier.LiveCheck?
 
@@ -86,6 +88,7 @@ public struct BuildConfiguration: Sendable {
         owner: String? = nil,
         retryDelays: [Duration] = [.seconds(1), .seconds(3)],
         connectTimeout: Duration = .seconds(10),
+        readTimeout: Duration = .seconds(30),
         liveCheck: LayerVerifier.LiveCheck? = nil
     ) {
         self.projectDirectory = projectDirectory
@@ -108,6 +111,7 @@ public struct BuildConfiguration: Sendable {
         self.owner = owner
         self.retryDelays = retryDelays
         self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
         self.liveCheck = liveCheck
     }
 

@@ -50,7 +50,8 @@ public struct LayerBuilder: Sendable {
         let lockBefore = lock
         let fetcher = SourceFetcher(
             cacheDirectory: configuration.cacheDirectory, lockMode: configuration.lockMode, reporter: reporter,
-            retryDelays: configuration.retryDelays, connectTimeout: configuration.connectTimeout)
+            retryDelays: configuration.retryDelays, connectTimeout: configuration.connectTimeout,
+            readTimeout: configuration.readTimeout)
         let base = configuration.projectDirectory
         let pil = try await fetcher.fetch(
             name: "pil21", location: try SourceLocation.parse(configuration.pilSource, relativeTo: base),

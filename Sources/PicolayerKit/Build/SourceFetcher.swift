@@ -36,9 +36,22 @@ public enum SourceLocation: Sendable, Equatable {
         return isDirectory.boolValue ? .localDirectory(url) : .localFile(url)
     }
 
-    static func isLoopback(_ host: String) -> Bool {
-        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
-        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
+    /// True for `localhost` and loopback address literals; see `LoopbackAddress.contains`.
+    static func isLoopback(_ host: String) -> Bool { LoopbackAddress.contains(host) }
+
+    /// The rule for one hop of a download, the first or a redirect: https anywhere, http only to loopback, and
+    /// never from https down to http. Throws before anything connects to `url`.
+    static func checkHop(_ url: URL, from previous: URL?) throws {
+        switch url.scheme?.lowercased() {
+        case "https":
+            return
+        case "http":
+            if previous?.scheme?.lowercased() == "https" || !isLoopback(url.host ?? "") {
+                throw BuildError.insecureURL(url.absoluteString)
+            }
+        default:
+            throw BuildError.unsupportedURL(url.absoluteString)
+        }
     }
 }
 
@@ -70,16 +83,23 @@ public struct SourceFetcher: Sendable {
     public var retryDelays: [Duration]
     /// How long one attempt may take to connect; the HTTP client retries refused connections within it.
     public var connectTimeout: Duration
+    /// How long the server may stay silent (before the answer or in the middle of the body) before the attempt
+    /// fails (`build --read-timeout`).
+    public var readTimeout: Duration
+    /// Redirects followed per attempt; each hop is checked by `SourceLocation.checkHop` before it connects.
+    static let maxRedirects = 5
 
     public init(
         cacheDirectory: URL, lockMode: LockMode, reporter: BuildReporter,
-        retryDelays: [Duration] = [.seconds(1), .seconds(3)], connectTimeout: Duration = .seconds(10)
+        retryDelays: [Duration] = [.seconds(1), .seconds(3)], connectTimeout: Duration = .seconds(10),
+        readTimeout: Duration = .seconds(30)
     ) {
         self.cacheDirectory = cacheDirectory
         self.lockMode = lockMode
         self.reporter = reporter
         self.retryDelays = retryDelays
         self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
     }
 
     var downloads: URL { cacheDirectory.appendingPathComponent("downloads") }
@@ -132,15 +152,19 @@ public struct SourceFetcher: Sendable {
     /// Downloads to a temporary file in the cache, retrying connection failures and 5xx/429 answers.
     func download(_ url: URL, label: String) async throws -> (URL, String) {
         try FileManager.default.createDirectory(at: downloads, withIntermediateDirectories: true)
+        TemporaryPaths.shared.sweepStale(in: downloads.path, pid: ScratchNames.partialDownloadPID)
+        // Redirects are followed here, not by the client, so that every hop is checked before it connects.
         let client = HTTPClient(
             eventLoopGroupProvider: .singleton,
             configuration: HTTPClient.Configuration(
-                redirectConfiguration: .follow(max: 5, allowCycles: false),
-                timeout: .init(connect: .milliseconds(connectTimeout.components.seconds * 1000))))
+                redirectConfiguration: .disallow,
+                timeout: .init(connect: Self.timeAmount(connectTimeout), read: Self.timeAmount(readTimeout))))
         defer { client.shutdown { _ in } }
         var attempt = 0
         while true {
-            let temporary = downloads.appendingPathComponent(".partial-\(UUID().uuidString)")
+            let temporary = downloads.appendingPathComponent(ScratchNames.partialDownload())
+            TemporaryPaths.shared.register(temporary.path)
+            defer { TemporaryPaths.shared.unregister(temporary.path) }
             do {
                 let hash = try await downloadOnce(url, to: temporary, client: client, label: label)
                 return (temporary, hash)
@@ -164,14 +188,45 @@ public struct SourceFetcher: Sendable {
         var transient: Bool
     }
 
-    private func downloadOnce(_ url: URL, to file: URL, client: HTTPClient, label: String) async throws -> String {
-        let request = HTTPClientRequest(url: url.absoluteString)
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(request, timeout: .minutes(10))
-        } catch {
-            throw DownloadFailure(reason: "\(error)", transient: true)
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// The answer to `url`, following up to `maxRedirects` redirects, each hop checked before it connects.
+    private func response(for url: URL, client: HTTPClient) async throws -> HTTPClientResponse {
+        var current = url
+        var previous: URL?
+        for _ in 0...Self.maxRedirects {
+            try SourceLocation.checkHop(current, from: previous)
+            let response: HTTPClientResponse
+            do {
+                response = try await client.execute(HTTPClientRequest(url: current.absoluteString), timeout: .hours(1))
+            } catch {
+                throw DownloadFailure(reason: Self.describe(error, readTimeout: readTimeout), transient: true)
+            }
+            guard [301, 302, 303, 307, 308].contains(Int(response.status.code)) else { return response }
+            guard let location = response.headers.first(name: "location"),
+                let next = URL(string: location, relativeTo: current)?.absoluteURL
+            else {
+                throw DownloadFailure(
+                    reason: "HTTP \(response.status.code) without a usable Location", transient: false)
+            }
+            previous = current
+            current = next
         }
+        throw DownloadFailure(reason: "more than \(Self.maxRedirects) redirects", transient: false)
+    }
+
+    static func describe(_ error: Error, readTimeout: Duration) -> String {
+        if let client = error as? HTTPClientError, client == .readTimeout {
+            return "the server sent nothing for \(readTimeout) (raise --read-timeout if it is just slow)"
+        }
+        return "\(error)"
+    }
+
+    private func downloadOnce(_ url: URL, to file: URL, client: HTTPClient, label: String) async throws -> String {
+        let response = try await self.response(for: url, client: client)
         let status = Int(response.status.code)
         guard status == 200 else {
             throw DownloadFailure(reason: "HTTP \(status)", transient: status == 429 || status >= 500)
@@ -191,7 +246,9 @@ public struct SourceFetcher: Sendable {
                 reporter.progress(label, received, total)
             }
         } catch {
-            throw DownloadFailure(reason: "connection lost after \(received) bytes: \(error)", transient: true)
+            throw DownloadFailure(
+                reason: "connection lost after \(received) bytes: \(Self.describe(error, readTimeout: readTimeout))",
+                transient: true)
         }
         if let total, total != received {
             throw DownloadFailure(reason: "got \(received) of \(total) bytes", transient: true)

@@ -10,7 +10,9 @@ public enum EnvironmentFile {
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("export ") { line = String(line.dropFirst("export ".count)) }
             guard let equals = line.firstIndex(of: "="), equals != line.startIndex else {
-                throw .invalidEnvironmentLine(file: file, line: index + 1, text: String(rawLine))
+                // The line may be a pasted secret: name the file and line, never echo what it holds.
+                throw .invalidEnvironmentLine(
+                    file: file, line: index + 1, text: "\(rawLine.count) characters, not shown")
             }
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
             var value = String(line[line.index(after: equals)...])

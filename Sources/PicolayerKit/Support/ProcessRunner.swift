@@ -70,20 +70,25 @@ public struct ProcessRunner: Sendable {
         return nil
     }
 
-    /// Runs `program` with `arguments` and waits for it to exit. Cancelling the task terminates the child.
+    /// Runs `program` with `arguments` and waits for it to exit. Cancelling the task kills the child.
+    ///
+    /// With `killsProcessGroup`, cancelling (or a signal to picolayer) kills the child's whole process group:
+    /// a grandchild left running in the background goes too. That matters beyond tidiness: Foundation reports the
+    /// child's exit only once every process holding the descriptors it inherited has closed them, so a lingering
+    /// grandchild would otherwise keep `run` waiting forever. (Foundation starts each child as the leader of a
+    /// process group of its own.)
     public func run(
         _ program: String,
         _ arguments: [String],
         currentDirectory: URL? = nil,
-        output: Output = .capture
+        output: Output = .capture,
+        killsProcessGroup grouped: Bool = false
     ) async throws -> ProcessResult {
         guard let executable = locate(program) else {
             throw ProcessRunnerError.notFound(program: program, path: environment["PATH"] ?? "")
         }
-        let scratch = FileManager.default.temporaryDirectory
-            .appendingPathComponent("picolayer-proc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        let scratch = try ScratchDirectory.create(kind: "proc")
+        defer { ScratchDirectory.remove(scratch) }
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -126,6 +131,7 @@ public struct ProcessRunner: Sendable {
                 }
                 do {
                     try process.run()
+                    TemporaryPaths.shared.registerChild(process.processIdentifier, ownGroup: grouped)
                 } catch {
                     process.terminationHandler = nil
                     continuation.resume(
@@ -135,8 +141,11 @@ public struct ProcessRunner: Sendable {
         } onCancel: {
             // SIGKILL, not SIGTERM: children inherit the signal mask of the thread that spawned them, and
             // Dispatch's threads may block SIGTERM.
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            let pid = process.processIdentifier
+            if grouped, pid > 0 { kill(-pid, SIGKILL) }
+            if process.isRunning { kill(pid, SIGKILL) }
         }
+        TemporaryPaths.shared.unregisterChild(process.processIdentifier)
 
         guard case .capture = output else {
             return ProcessResult(exitStatus: status, standardOutput: [], standardError: [])

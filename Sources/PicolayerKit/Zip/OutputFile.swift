@@ -32,10 +32,14 @@ final class OutputFile {
             throw ZipError.outputFolderMissing(folderPath)
         }
         let name = (target as NSString).lastPathComponent
+        // Temporaries of killed runs (their PID is gone) are removed first; live ones are left alone.
+        TemporaryPaths.shared.sweepStale(in: folderPath) { entry in
+            entry.hasPrefix("." + name + ".tmp-") ? ScratchNames.zipTemporaryPID(entry) : nil
+        }
         var opened: Int32 = -1
         var candidate = ""
         for attempt in 0..<16 {
-            candidate = folderPath + "/." + name + ".tmp-\(getpid())-\(attempt)"
+            candidate = folderPath + "/" + ScratchNames.zipTemporary(for: name, attempt: attempt)
             opened = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             if opened >= 0 || errno != EEXIST { break }
         }
@@ -44,11 +48,13 @@ final class OutputFile {
         }
         descriptor = opened
         temporaryPath = candidate
+        TemporaryPaths.shared.register(candidate)
         buffer.reserveCapacity(OutputFile.bufferLimit)
     }
 
     deinit {
         close(descriptor)
+        TemporaryPaths.shared.unregister(temporaryPath)
     }
 
     func write(_ bytes: [UInt8]) throws(ZipError) {

@@ -79,6 +79,12 @@ public enum TreeScanner {
             let sourcePath = directory + "/" + name
             if excluding.contains(sourcePath) { continue }
             let path = relative.isEmpty ? name : relative + "/" + name
+            if ScratchNames.zipTemporaryPID(name) != nil {
+                tree.warnings.append(
+                    "\(path) was left out: it is the temporary file of a picolayer run that was interrupted "
+                        + "while writing a zip; delete it.")
+                continue
+            }
             var info = stat()
             guard lstat(sourcePath, &info) == 0 else {
                 throw ZipError.unreadable(path: sourcePath, reason: String(cString: strerror(errno)))

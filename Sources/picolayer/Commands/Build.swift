@@ -63,6 +63,10 @@ extension Picolayer {
         var output: String?
         @Option(help: "Download and build cache (default: $XDG_CACHE_HOME/picolayer or ~/.cache/picolayer).")
         var cacheDir: String?
+        @Option(help: "Seconds a download may take to connect.")
+        var connectTimeout: Int = 10
+        @Option(help: "Seconds a download server may stay silent, before or during the body, before the attempt fails.")
+        var readTimeout: Int = 30
 
         func validate() throws {
             if locked && update { throw ValidationError("--locked and --update contradict each other; pass one.") }
@@ -71,9 +75,13 @@ extension Picolayer {
                     "--install-deps installs the toolchain on this machine and needs --engine none; "
                         + "a container engine installs it inside its image by itself.")
             }
+            guard connectTimeout > 0, readTimeout > 0 else {
+                throw ValidationError("--connect-timeout and --read-timeout take a number of seconds above 0.")
+            }
         }
 
         func run() async throws {
+            TemporaryPaths.shared.removeOnSignals()
             let environment = ProcessInfo.processInfo.environment
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             func path(_ text: String) -> URL {
@@ -105,6 +113,8 @@ extension Picolayer {
                     ?? BuildConfiguration.defaultCacheDirectory(environment: environment),
                 environment: environment,
                 owner: chosen == .docker ? "\(getuid()):\(getgid())" : nil,
+                connectTimeout: .seconds(connectTimeout),
+                readTimeout: .seconds(readTimeout),
                 liveCheck: LayerLiveCheck.run)
             let report = try await LayerBuilder(configuration: configuration, reporter: .terminal()).build()
             printVerification(report.verification)

@@ -96,7 +96,7 @@ extension Picolayer {
             try configuration.validate()
             let trace = aws.trace()
             let verbose = aws.verbose
-            let report = try await HTTPTransport.withLive { transport in
+            let report = try await aws.withTransport { transport in
                 let lookup = aws.lookup(transport: transport, region: resolvedRegion)
                 let resolved = try await CredentialSource.resolvedNow(lookup)
                 if verbose { printError("credentials: \(resolved.first.source)") }

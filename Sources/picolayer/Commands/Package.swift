@@ -36,6 +36,7 @@ extension Picolayer {
         }
 
         func run() async throws {
+            TemporaryPaths.shared.removeOnSignals()
             let environment = ProcessInfo.processInfo.environment
             var options = ZipOptions(level: level, timestamp: try sourceDateEpoch(environment))
             if let threads { options.threads = threads }

@@ -91,7 +91,7 @@ extension Picolayer {
                 architecture: arch, force: force, dryRun: dryRun, endpointURL: aws.endpointURL,
                 maxConcurrency: maxConcurrency)
             let showProgress = aws.verbose || dryRun
-            let report = try await HTTPTransport.withLive { transport in
+            let report = try await aws.withTransport { transport in
                 let lookup = aws.lookup(transport: transport, region: regionList.first)
                 let credentials: CredentialSource
                 do {

@@ -23,7 +23,7 @@ extension Picolayer {
         func run() async throws {
             let context = aws.context
             let stsRegion = (try? RegionResolver.resolve(flag: region, context: context)) ?? "us-east-1"
-            let report = try await HTTPTransport.withLive { transport in
+            let report = try await aws.withTransport { transport in
                 let (credentials, _) = try await CredentialSource.resolvedNow(
                     aws.lookup(transport: transport, region: stsRegion))
                 return try await WhoamiReport.fetch(

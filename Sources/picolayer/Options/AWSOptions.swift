@@ -19,6 +19,25 @@ struct AWSOptions: ParsableArguments {
     @Flag(help: "Print progress and each request attempt to stderr.")
     var verbose = false
 
+    @Option(help: "Seconds a server may stay silent before the attempt fails (it is retried, 3 attempts in all).")
+    var readTimeout: Int = 60
+
+    @Option(help: "Seconds a credential_process may run before it and its child processes are killed.")
+    var credentialProcessTimeout: Int = 60
+
+    func validate() throws {
+        guard readTimeout > 0, credentialProcessTimeout > 0 else {
+            throw ValidationError("--read-timeout and --credential-process-timeout take a number of seconds above 0.")
+        }
+    }
+
+    /// A live transport with `--read-timeout`, shut down after `body`.
+    func withTransport<T: Sendable>(_ body: (HTTPTransport) async throws -> T) async throws -> T {
+        // A credential_process child and its scratch folder must not outlive a Ctrl-C.
+        TemporaryPaths.shared.removeOnSignals()
+        return try await HTTPTransport.withLive(readTimeout: .seconds(readTimeout), body)
+    }
+
     /// The process's view of the AWS configuration (environment read once, here; `--role-arn` over AWS_ROLE_ARN).
     var context: AWSConfigContext {
         var environment = ProcessInfo.processInfo.environment
@@ -34,8 +53,11 @@ struct AWSOptions: ParsableArguments {
 
     /// A credential lookup over `transport`; with `--verbose`, the providers' network calls are traced.
     func lookup(transport: HTTPTransport, region: String?) -> CredentialLookup {
-        CredentialLookup(
-            context: context, transport: transport, regionFlag: region, trace: trace(prefix: "[credentials] "))
+        var lookup = CredentialLookup(
+            context: context, transport: transport, regionFlag: region, trace: trace(prefix: "[credentials] "),
+            endpointURL: endpointURL)
+        lookup.processTimeout = .seconds(credentialProcessTimeout)
+        return lookup
     }
 }
 

@@ -366,7 +366,7 @@ struct LocalLambdaTests {
         ])
     func environmentFile(text: String, expected: [String: String]) throws {
         #expect(try EnvironmentFile.parse(text, file: "f") == expected)
-        #expect(throws: EmulatorError.invalidEnvironmentLine(file: "f", line: 2, text: "oops")) {
+        #expect(throws: EmulatorError.invalidEnvironmentLine(file: "f", line: 2, text: "4 characters, not shown")) {
             try EnvironmentFile.parse("A=1\noops\n", file: "f")
         }
     }

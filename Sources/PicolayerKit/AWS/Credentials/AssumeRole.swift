@@ -104,6 +104,12 @@ extension CredentialProvider {
             }
             return keys
         case .profile(let sourceName):
+            if lookup.profileChain.count >= CredentialLookup.maxSourceProfileDepth {
+                throw AWSError.invalidCredentials(
+                    source: "profile \(lookup.profileChain.first ?? name)",
+                    reason: "its source_profile chain is more than \(CredentialLookup.maxSourceProfileDepth) profiles "
+                        + "deep (at \(name) -> \(sourceName)); end the chain at a profile with keys")
+            }
             if lookup.profileChain.contains(sourceName) {
                 let loop = (lookup.profileChain + [name, sourceName]).joined(separator: " -> ")
                 throw AWSError.invalidCredentials(
@@ -170,8 +176,9 @@ extension CredentialProvider {
         let region = lookup.stsRegion
         lookup.trace?("AssumeRole \(roleArn) for profile \(name) in \(region) with \(sourceCredentials.source)")
         let sts = try STSClient.regional(
-            region: region, credentials: .fixed(sourceCredentials), environment: lookup.context.environment,
-            transport: lookup.transport, timing: lookup.timing, trace: lookup.trace)
+            region: region, credentials: .fixed(sourceCredentials), endpointFlag: lookup.endpointURL,
+            environment: lookup.context.environment, transport: lookup.transport, timing: lookup.timing,
+            trace: lookup.trace)
         let input = STSClient.AssumeRoleInput(
             roleArn: roleArn, sessionName: sessionName, externalId: nonEmpty(profile["external_id"]),
             durationSeconds: duration)

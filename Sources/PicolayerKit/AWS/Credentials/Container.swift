@@ -81,10 +81,8 @@ public enum ContainerCredentials {
         return target
     }
 
-    static func isLoopback(_ host: String) -> Bool {
-        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return name == "localhost" || name == "::1" || name.hasPrefix("127.")
-    }
+    /// Parsed as an address, never by prefix: `127.evil.example` is not loopback.
+    static func isLoopback(_ host: String) -> Bool { LoopbackAddress.contains(host) }
 
     /// The `Authorization` value: the token file's contents (read on each call, EKS rotates it), else the variable.
     static func authorization(_ env: [String: String]) throws -> String? {

@@ -84,10 +84,21 @@ public struct CredentialLookup: Sendable {
     public var profileChain: [String]
     /// Receives one line per network call a provider makes (for `--verbose`).
     public var trace: (@Sendable (String) -> Void)?
+    /// `--endpoint-url`: the STS calls the providers make (AssumeRole, AssumeRoleWithWebIdentity) go there too,
+    /// before `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL`, so that no call of a run leaves for a public host.
+    public var endpointURL: String?
+    /// How long `credential_process` may run before it and its children are killed
+    /// (`--credential-process-timeout`).
+    public var processTimeout: Duration = ProcessCredentials.defaultTimeout
+
+    /// How many `source_profile` hops a chain may take before the lookup gives up (the AWS CLI sets no limit;
+    /// real chains are two or three deep).
+    public static let maxSourceProfileDepth = 32
 
     public init(
         context: AWSConfigContext, transport: HTTPTransport = .live(), timing: AWSTiming = .live,
-        regionFlag: String? = nil, profileChain: [String] = [], trace: (@Sendable (String) -> Void)? = nil
+        regionFlag: String? = nil, profileChain: [String] = [], trace: (@Sendable (String) -> Void)? = nil,
+        endpointURL: String? = nil
     ) {
         self.context = context
         self.transport = transport
@@ -95,6 +106,7 @@ public struct CredentialLookup: Sendable {
         self.regionFlag = regionFlag
         self.profileChain = profileChain
         self.trace = trace
+        self.endpointURL = endpointURL
     }
 
     /// The region for STS calls: `--region`, the environment, the profile, else `us-east-1`.
@@ -250,8 +262,18 @@ extension CredentialProvider {
 /// indented lines continuing the previous value (nested sub-sections such as `s3 =` are kept as raw text).
 public struct AWSConfigFile: Sendable {
     public var sections: [String: [String: String]]
+    /// Lines that are neither a `[section]`, a `key = value`, a continuation nor a comment, by number (from 1),
+    /// with why; they are ignored. The text of the line is never kept: it may be a pasted secret.
+    public var ignoredLines: [(line: Int, reason: String)] = []
 
+    /// Reads and parses `path`. A file already parsed and unchanged since (same size and modification time) is
+    /// answered from memory, so a long `source_profile` chain reads each file once; the ignored lines are written
+    /// to stderr the first time the file is read, naming the file and the line, as the AWS CLI warns.
     public init(contentsOfFile path: String) throws {
+        self = try AWSConfigFileCache.shared.file(at: path)
+    }
+
+    init(reading path: String) throws {
         do {
             self.init(parsing: try String(contentsOfFile: path, encoding: .utf8))
         } catch {
@@ -263,7 +285,9 @@ public struct AWSConfigFile: Sendable {
         var sections: [String: [String: String]] = [:]
         var current: String?
         var lastKey: String?
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+        var ignored: [(line: Int, reason: String)] = []
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        for (index, rawLine) in lines.enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") && line.hasSuffix("]") {
@@ -273,18 +297,25 @@ public struct AWSConfigFile: Sendable {
                 if sections[name] == nil { sections[name] = [:] }
                 continue
             }
-            guard let section = current else { continue }
+            guard let section = current else {
+                ignored.append((index + 1, "a setting before any [section]"))
+                continue
+            }
             if rawLine.first?.isWhitespace == true, let key = lastKey {
                 sections[section]?[key, default: ""] += "\n" + line
                 continue
             }
-            guard let eq = line.firstIndex(of: "=") else { continue }
+            guard let eq = line.firstIndex(of: "=") else {
+                ignored.append((index + 1, "not `[section]`, `key = value` or a comment"))
+                continue
+            }
             let key = line[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
             let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
             sections[section]?[key] = value
             lastKey = key
         }
         self.sections = sections
+        self.ignoredLines = ignored
     }
 
     /// A profile of the config file: `[default]` (or `[profile default]`) and `[profile NAME]`; bare `[NAME]` is not one.

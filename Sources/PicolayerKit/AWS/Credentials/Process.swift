@@ -28,8 +28,9 @@ public enum ProcessCredentials {
     /// The kill deadline runs on the real clock: it guards against a hung child, it is not part of the logic
     /// that tests drive through `lookup.timing`.
     public static func credentials(
-        command: String, label: String, lookup: CredentialLookup, timeout: Duration = defaultTimeout
+        command: String, label: String, lookup: CredentialLookup, timeout: Duration? = nil
     ) async throws -> AWSCredentials {
+        let timeout = timeout ?? lookup.processTimeout
         let source = "credential_process of \(label)"
         let arguments: [String]
         do {
@@ -45,7 +46,9 @@ public enum ProcessCredentials {
         let result: ProcessResult
         do {
             result = try await withThrowingTaskGroup(of: ProcessResult?.self) { group in
-                group.addTask { try await runner.run(program, Array(arguments.dropFirst())) }
+                group.addTask {
+                    try await runner.run(program, Array(arguments.dropFirst()), killsProcessGroup: true)
+                }
                 group.addTask {
                     try await Task.sleep(for: timeout)
                     return nil
@@ -57,8 +60,10 @@ public enum ProcessCredentials {
             }
         } catch is TimedOut {
             throw AWSError.credentialSourceFailed(
-                source: source, reason: "\(program) did not finish within \(timeout) and was killed",
-                remedy: "Run it yourself to see what it waits for (a browser login, a prompt on a terminal).")
+                source: source,
+                reason: "\(program) did not finish within \(timeout) and was killed with its child processes",
+                remedy: "Run it yourself to see what it waits for (a browser login, a prompt on a terminal), "
+                    + "or give it more time with --credential-process-timeout.")
         } catch let error as ProcessRunnerError {
             throw AWSError.credentialSourceFailed(
                 source: source, reason: error.errorDescription ?? "\(error)",

@@ -111,7 +111,7 @@ public enum SSOCredentials {
         }
 
         let endpoint = try EndpointResolver.endpoint(
-            for: .sso, region: settings.region, flag: nil, environment: lookup.context.environment)
+            for: .sso, region: settings.region, flag: lookup.endpointURL, environment: lookup.context.environment)
         let query = [("account_id", settings.accountId), ("role_name", settings.roleName)].map {
             "\($0.0)=\(SigV4Signer.uriEncode($0.1, keepSlash: false))"
         }.joined(separator: "&")

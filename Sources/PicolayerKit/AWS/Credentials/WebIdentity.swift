@@ -86,7 +86,8 @@ public enum WebIdentityCredentials {
         let region = lookup.stsRegion
         let sts = try STSClient.regional(
             region: region, credentials: CredentialSource { throw AWSError.noCredentials(searched: []) },
-            signed: false, environment: lookup.context.environment, transport: lookup.transport,
+            signed: false, endpointFlag: lookup.endpointURL, environment: lookup.context.environment,
+            transport: lookup.transport,
             timing: lookup.timing, trace: lookup.trace)
         do {
             return try await sts.assumeRoleWithWebIdentity(

@@ -125,6 +125,7 @@ struct ContainerCredentialsTests {
             ("https://creds.example.com/v1", true), ("http://localhost:8080/x", true), ("http://127.0.0.2/x", true),
             ("http://[::1]:8080/x", true), ("http://169.254.170.2/v2", true), ("http://169.254.170.23/v1", true),
             ("http://[fd00:ec2::23]/v1", true), ("http://169.254.169.254/x", false), ("http://10.0.0.1/x", false),
+            ("http://127.evil.example/x", false), ("http://[::ffff:127.0.0.1]/x", true),
         ])
     func acceptedURIs(url: String, accepted: Bool) {
         let parsed = try? ContainerCredentials.parse(url, variable: "AWS_CONTAINER_CREDENTIALS_FULL_URI")
