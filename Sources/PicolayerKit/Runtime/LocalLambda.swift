@@ -196,6 +196,8 @@ public actor LocalLambda {
         while true {
             switch await state.nextSignal() {
             case .ready(generation):
+                // A first reading of the runtime's own memory, for the report should it crash before the next.
+                if let peak = process?.peakMemoryKilobytes() { peakMemoryMB = max(peakMemoryMB, (peak + 1023) / 1024) }
                 return nil
             case .initError(generation, let errorType, let payload):
                 dropRuntime()
