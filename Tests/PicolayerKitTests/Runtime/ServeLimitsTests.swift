@@ -40,9 +40,9 @@ private final class RawConnection {
             var buffer = [UInt8](repeating: 0, count: 4096)
             while Date() < end {
                 let count = recv(fd, &buffer, buffer.count, 0)
-                if count == 0 { return (String(decoding: received, as: UTF8.self), true) }
+                let failed = count < 0 && errno != EAGAIN && errno != EINTR
+                if count == 0 || failed { return (String(decoding: received, as: UTF8.self), true) }
                 if count > 0 { received += buffer[0..<count] }
-                if count < 0 && errno != EAGAIN && errno != EINTR { return (String(decoding: received, as: UTF8.self), true) }
             }
             return (String(decoding: received, as: UTF8.self), false)
         }.value
