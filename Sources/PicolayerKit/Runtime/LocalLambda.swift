@@ -297,7 +297,7 @@ public actor LocalLambda {
         return process?.peakMemoryKilobytes() ?? 0
     }
 
-    /// Kills and forgets the current process and its group, keeping its last output for the result.
+    /// Kills and forgets the current process and its whole session, keeping its last output for the result.
     private func dropRuntime() {
         if let peak = process?.peakMemoryKilobytes() { peakMemoryMB = max(peakMemoryMB, (peak + 1023) / 1024) }
         process?.kill()
