@@ -28,7 +28,7 @@ class Event:
     """One queued invocation: body bytes plus optional faults."""
 
     def __init__(self, body, request_id, deadline_ms=None, arn=None, trace=None, client_context=None,
-                 cognito=None, chunked=False, drop_next=False, drop_response=False, next_status=200):
+                 cognito=None, chunked=False, drop_next=False, drop_response=False, next_status=200, short_by=0):
         self.body = body if isinstance(body, bytes) else body.encode("utf-8")
         self.request_id = request_id
         self.deadline_ms = deadline_ms if deadline_ms is not None else int(time.time() * 1000) + 300000
@@ -41,6 +41,7 @@ class Event:
         self.drop_next = drop_next
         self.drop_response = drop_response
         self.next_status = next_status
+        self.short_by = short_by    # Content-Length claims this many bytes more than are sent (then silence)
 
 
 class State:
@@ -140,6 +141,19 @@ def make_handler(state):
                 headers.append(("Lambda-Runtime-Client-Context", event.client_context))
             if event.cognito is not None:
                 headers.append(("Lambda-Runtime-Cognito-Identity", event.cognito))
+            if event.short_by:
+                # a body that stops short and a connection kept open: the runtime must not wait for ever
+                self.send_response(200)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(event.body) + event.short_by))
+                self.end_headers()
+                self.wfile.write(event.body)
+                self.wfile.flush()
+                with state.lock:
+                    while not state.stopping and event.request_id not in state.answered:
+                        state.lock.wait(0.2)
+                return self.drop()
             if not event.chunked:
                 state.sent[event.request_id] = time.perf_counter()  # before the first byte goes out
                 return self.send(200, event.body, headers)

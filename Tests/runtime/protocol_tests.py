@@ -232,6 +232,71 @@ def large_invalid_event_is_an_invocation_error():
     check(by_id(r, "l3", "response")["body"] == b'{"ok":2}', "event after the truncated one")
 
 
+def invalid_events(r, ids):
+    """The /error of each id: Runtime.InvalidEvent naming UTF-8; returns their messages."""
+    out = []
+    for rid in ids:
+        body = check_error_post(by_id(r, rid, "error"))
+        check(body["errorType"] == "Runtime.InvalidEvent", "%s: type %r" % (rid, body["errorType"]))
+        out.append(body["errorMessage"])
+    return out
+
+
+BROKEN_UTF8 = [b'"\xc3', b'"ab\xe2\x82"', b'{"s":"\xff abc"}', b"a\x00b", b'"\xc0\xaf"', b'"\xed\xa0\x80"',
+               b'"\xf4\x90\x80\x80"', b"\x80", b'"\xf0\x9f\x98"']
+
+
+@test
+def broken_utf8_in_a_small_event_is_an_invalid_event_at_once():
+    # cut-off, bad continuation, 0xFF, NUL, overlong, surrogate, above U+10FFFF, stray continuation, cut off
+    evs = [Event(b, "u%d" % i) for i, b in enumerate(BROKEN_UTF8)]
+    evs += [Event('"caf\u00e9 \U0001F600"'.encode(), "ok0"), Event("caf\u00e9 \u20ac".encode(), "ok1")]
+    start = time.monotonic()
+    r = run("main.echoEvent", evs, timeout=20)
+    took = time.monotonic() - start
+    msgs = invalid_events(r, ["u%d" % i for i in range(len(BROKEN_UTF8))])
+    check(all("not valid UTF-8" in m for m in msgs), "messages: %r" % msgs)
+    check("byte 0xC3 at offset 1" in msgs[0], "offset of the cut-off character: %r" % msgs[0])
+    check("byte 0xE2 at offset 3" in msgs[1], "offset of the broken sequence: %r" % msgs[1])
+    check("NUL" in msgs[3], "NUL: %r" % msgs[3])
+    check(by_id(r, "ok0", "response")["body"] == "caf\u00e9 \U0001F600".encode(), "valid JSON string")
+    check(by_id(r, "ok1", "response")["body"] == "caf\u00e9 \u20ac".encode(), "valid text passed unchanged")
+    check(r["connections"] == 1, "a broken event must not cost the connection: %d" % r["connections"])
+    check(took < 10, "took %.1f s: a broken event must not stall" % took)
+
+
+@test
+def broken_utf8_in_a_large_event_is_an_invalid_event_at_once():
+    pad = b"a" * 70000
+    evs = [Event(b'"' + pad + b"\xc3", "w0"), Event(b'{"s":"' + pad + b'\xe2\x82"}', "w1"),
+           Event(b'["' + pad + b'\xff"]', "w2"), Event(b'{"ok":1}', "w3"),
+           Event(b'"' + pad + b'\xe2\x82', "w4", chunked=True), Event(b'{"ok":2}', "w5")]
+    start = time.monotonic()
+    r = run("main.echoEvent", evs, timeout=20)
+    took = time.monotonic() - start
+    msgs = invalid_events(r, ["w0", "w1", "w2", "w4"])
+    check(all("not valid UTF-8" in m for m in msgs), "messages: %r" % msgs)
+    check("offset 70001" in msgs[0], "offset: %r" % msgs[0])
+    check(by_id(r, "w3", "response")["body"] == b'{"ok":1}', "event after the broken ones")
+    check(by_id(r, "w5", "response")["body"] == b'{"ok":2}', "event after the chunked one")
+    check(took < 1.5, "took %.1f s: broken UTF-8 must be reported at once, not after a stall" % took)
+
+
+@test
+def a_body_that_stops_short_is_reported_after_one_stall():
+    evs = [Event(b'{"a":"xy', "s0", short_by=5), Event(b'{"ok":1}', "s1"),
+           Event(b'"' + b"b" * 70000, "s2", short_by=3), Event(b'{"ok":2}', "s3")]
+    start = time.monotonic()
+    r = run("main.echoEvent", evs, timeout=30)
+    took = time.monotonic() - start
+    msgs = [check_error_post(by_id(r, rid, "error"))["errorMessage"] for rid in ("s0", "s2")]
+    check(all("cut off" in m for m in msgs), "messages: %r" % msgs)
+    check("after 8 of 13 bytes" in msgs[0], "count: %r" % msgs[0])
+    check(by_id(r, "s1", "response")["body"] == b'{"ok":1}', "event after the short one")
+    check(by_id(r, "s3", "response")["body"] == b'{"ok":2}', "event after the large short one")
+    check(took < 7, "took %.1f s for two stalls of 2 s" % took)
+
+
 @test
 def logs_go_to_stdout_and_stderr():
     r = run("main.logger", [Event(b'{"n":1}', "g0"), Event(b'{"n":2}', "g1")])

@@ -6,6 +6,7 @@ public enum EmulatorError: Error, LocalizedError, Equatable {
     case spawnFailed(path: String, errno: Int32)
     case bindFailed(host: String, port: Int, reason: String)
     case eventTooLarge(size: Int)
+    case invalidEvent(source: String, reason: String)
     case reservedVariable(String)
     case invalidTimeout(Duration)
     case invalidMemorySize(Int)
@@ -27,6 +28,9 @@ public enum EmulatorError: Error, LocalizedError, Equatable {
         case .eventTooLarge(let size):
             return "The event is \(size) bytes; Lambda accepts at most \(RuntimeAPI.maxPayloadSize) bytes "
                 + "for a synchronous invocation. Use a smaller event."
+        case .invalidEvent(let source, let reason):
+            return "The event in \(source) is not a JSON text: \(reason). Lambda refuses such a payload with "
+                + "InvalidRequestContentException; fix the event."
         case .reservedVariable(let name):
             return "\(name) is set by Lambda itself and cannot be given with --env or --env-file. Remove it."
         case .invalidTimeout(let timeout):

@@ -3,7 +3,9 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A listening HTTP/1.1 server on loopback; `handler` makes the one handler of each new connection.
+/// A listening HTTP/1.1 server on loopback; `handler` makes the one handler of each new connection. With
+/// `limits`, a ``ConnectionGuard`` bounds the connections and their idle and request times (the Invoke API's
+/// callers; not the Runtime API, whose `/next` long poll waits as long as there is no event).
 struct HTTPServer: Sendable {
     let channel: any Channel
     let port: Int
@@ -12,8 +14,10 @@ struct HTTPServer: Sendable {
         host: String = "127.0.0.1",
         port: Int = 0,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        limits: ServeLimits? = nil,
         handler: @escaping @Sendable () -> any ChannelHandler
     ) async throws(EmulatorError) -> HTTPServer {
+        let connections = limits.map { BoundedCounter(limit: $0.maxConnections) }
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -21,6 +25,10 @@ struct HTTPServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    if let limits, let connections {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ConnectionGuard(limits: limits, connections: connections))
+                    }
                     try channel.pipeline.syncOperations.addHandler(handler())
                 }
             }

@@ -19,14 +19,17 @@ public struct InvokeAPIServer: Sendable {
     /// - Parameters:
     ///   - log: receives the server's own messages (failed event invocations); the function's log stream goes
     ///     to the pool's `output`.
+    ///   - limits: connections, timeouts and the `Event` queue (see ``ServeLimits``).
     public static func start(
         pool: LocalLambdaPool,
         port: Int = 0,
+        limits: ServeLimits = ServeLimits(),
         log: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws(EmulatorError) -> InvokeAPIServer {
         let names = [pool.configuration.functionName, InvokeAPI.rieFunctionName, pool.configuration.functionARN]
-        let server = try await HTTPServer.start(port: port) {
-            InvokeAPIHandler(pool: pool, functionNames: Set(names), log: log)
+        let queued = BoundedCounter(limit: limits.maxQueuedEvents)
+        let server = try await HTTPServer.start(port: port, limits: limits) {
+            InvokeAPIHandler(pool: pool, functionNames: Set(names), queuedEvents: queued, log: log)
         }
         return InvokeAPIServer(server: server)
     }
@@ -43,13 +46,18 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let pool: LocalLambdaPool
     private let functionNames: Set<String>
     private let log: @Sendable (String) -> Void
+    private let queuedEvents: BoundedCounter
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var overLimit = false
 
-    init(pool: LocalLambdaPool, functionNames: Set<String>, log: @escaping @Sendable (String) -> Void) {
+    init(
+        pool: LocalLambdaPool, functionNames: Set<String>, queuedEvents: BoundedCounter,
+        log: @escaping @Sendable (String) -> Void
+    ) {
         self.pool = pool
         self.functionNames = functionNames
+        self.queuedEvents = queuedEvents
         self.log = log
     }
 
@@ -77,11 +85,15 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func handle(context: ChannelHandlerContext, head: HTTPRequestHead, event: [UInt8]) {
         let keepAlive = head.isKeepAlive
-        func fail(_ status: HTTPResponseStatus, _ type: String, _ message: String) {
+        func fail(_ status: HTTPResponseStatus, _ type: String, _ message: String, reason: String? = nil) {
+            // Lambda's error shape: {"Type":"User","message":...}, the type in X-Amzn-ErrorType; a throttle
+            // adds its Reason and Retry-After.
+            let reasonField = reason.map { "\"Reason\":\(LambdaJSON.quote($0))," } ?? ""
             let body = context.channel.allocator.buffer(
-                string: "{\"Type\":\"User\",\"message\":\(LambdaJSON.quote(message))}")
-            context.writeHTTPResponse(
-                status: status, headers: [(InvokeAPI.Header.errorType, type)], body: body, keepAlive: keepAlive)
+                string: "{\(reasonField)\"Type\":\"User\",\"message\":\(LambdaJSON.quote(message))}")
+            var headers = [(InvokeAPI.Header.errorType, type)]
+            if reason != nil { headers.append(("Retry-After", "1")) }
+            context.writeHTTPResponse(status: status, headers: headers, body: body, keepAlive: keepAlive)
         }
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         guard head.method == .POST, let (name, streaming) = Self.route(path) else {
@@ -99,6 +111,17 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 "Request must be smaller than \(RuntimeAPI.maxPayloadSize) bytes for the InvokeFunction operation")
             return
         }
+        let invocationType = head.headers.first(name: InvokeAPI.Header.invocationType) ?? "RequestResponse"
+        if invocationType == "Event" && event.count > InvokeAPI.maxEventPayloadSize {
+            fail(
+                .payloadTooLarge, "RequestTooLargeException",
+                "Request must be smaller than \(InvokeAPI.maxEventPayloadSize) bytes for the InvokeFunction operation")
+            return
+        }
+        if let problem = EventPayload.problem(event) {
+            fail(.badRequest, "InvalidRequestContentException", "Could not parse request body into json: \(problem)")
+            return
+        }
         var clientContext: String?
         if let encoded = head.headers.first(name: InvokeAPI.Header.clientContext) {
             guard let data = Data(base64Encoded: encoded), let text = String(data: data, encoding: .utf8) else {
@@ -109,7 +132,6 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             clientContext = text
         }
-        let invocationType = head.headers.first(name: InvokeAPI.Header.invocationType) ?? "RequestResponse"
         let wantsTail = head.headers.first(name: InvokeAPI.Header.logType)?.lowercased() == "tail"
         let pool = self.pool
         let log = self.log
@@ -118,12 +140,15 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch invocationType {
         case "DryRun":
             context.writeHTTPResponse(status: .noContent, body: nil, keepAlive: keepAlive)
-        case "Event" where event.count > InvokeAPI.maxEventPayloadSize:
+        case "Event" where !queuedEvents.acquire():
             fail(
-                .payloadTooLarge, "RequestTooLargeException",
-                "Request must be smaller than \(InvokeAPI.maxEventPayloadSize) bytes for the InvokeFunction operation")
+                .tooManyRequests, "TooManyRequestsException",
+                "Rate Exceeded. \(queuedEvents.limit) Event invocations are queued or running (--max-queued-events).",
+                reason: "ConcurrentInvocationLimitExceeded")
         case "Event":
+            let queued = queuedEvents
             Task {
+                defer { queued.release() }
                 do {
                     _ = try await pool.invoke(event, clientContext: clientContextText, traceID: traceID)
                 } catch {

@@ -196,6 +196,8 @@ public actor LocalLambda {
         while true {
             switch await state.nextSignal() {
             case .ready(generation):
+                // A first reading of the runtime's own memory, for the report should it crash before the next.
+                if let peak = process?.peakMemoryKilobytes() { peakMemoryMB = max(peakMemoryMB, (peak + 1023) / 1024) }
                 return nil
             case .initError(generation, let errorType, let payload):
                 dropRuntime()
@@ -295,7 +297,7 @@ public actor LocalLambda {
         return process?.peakMemoryKilobytes() ?? 0
     }
 
-    /// Kills and forgets the current process and its group, keeping its last output for the result.
+    /// Kills and forgets the current process and its whole session, keeping its last output for the result.
     private func dropRuntime() {
         if let peak = process?.peakMemoryKilobytes() { peakMemoryMB = max(peakMemoryMB, (peak + 1023) / 1024) }
         process?.kill()

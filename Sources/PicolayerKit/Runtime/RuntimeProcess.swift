@@ -53,19 +53,28 @@ private let addCloseFromFunction: (@convention(c) (UnsafeMutablePointer<posix_sp
             symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
     }()
 
-/// One runtime process (the `bootstrap`), in a process group of its own so that a timeout kills its children
-/// too. Its stdout and stderr go to one pipe, read into a ``RuntimeOutput``; a thread waits for its exit.
+/// One runtime process (the `bootstrap`), in a session of its own (its id is the pid), which every process it
+/// starts stays in unless it calls `setsid` itself: pil21's `call` moves children into process groups of their
+/// own, so the session, not the group, is what a timeout kills. Its stdout and stderr go to one pipe, read into
+/// a ``RuntimeOutput``; a thread waits for its exit.
 final class RuntimeProcess: Sendable {
     let pid: pid_t
     let output: RuntimeOutput
     private let exited = Mutex(false)
     /// `ru_maxrss` (kB) from `wait4`, once the process has ended.
     private let finalPeak = Mutex(0)
+    /// The highest `VmHWM` (kB) read from `/proc` while the process ran.
+    private let sampledPeak = Mutex(0)
+    /// picolayer's own `VmHWM` (kB) right after the spawn. posix_spawn runs the child on the parent's memory
+    /// until it execs, and Linux then records that memory's high-water mark in the child's `ru_maxrss`: a
+    /// `ru_maxrss` up to this value may be picolayer's, not the runtime's.
+    private let parentPeakAtSpawn: Int
     private let exitWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
 
-    private init(pid: pid_t, output: RuntimeOutput) {
+    private init(pid: pid_t, output: RuntimeOutput, parentPeakAtSpawn: Int) {
         self.pid = pid
         self.output = output
+        self.parentPeakAtSpawn = parentPeakAtSpawn
     }
 
     /// Starts `executable` with exactly `environment` (nothing inherited) in `directory`.
@@ -115,8 +124,8 @@ final class RuntimeProcess: Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        // A group of its own, default signal handling (the emulator ignores SIGPIPE; the runtime must not
-        // inherit that), nothing blocked.
+        // A session (and group) of its own, default signal handling (the emulator ignores SIGPIPE; the runtime
+        // must not inherit that), nothing blocked.
         var defaults = sigset_t()
         sigemptyset(&defaults)
         for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
@@ -124,9 +133,8 @@ final class RuntimeProcess: Sendable {
         sigemptyset(&noMask)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setsigmask(&attributes, &noMask)
-        posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+            &attributes, Int16(ProcessTree.spawnSetSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -148,7 +156,9 @@ final class RuntimeProcess: Sendable {
             throw .spawnFailed(path: executable, errno: result)
         }
         _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
-        let process = RuntimeProcess(pid: pid, output: RuntimeOutput(descriptor: readEnd, sink: sink))
+        let process = RuntimeProcess(
+            pid: pid, output: RuntimeOutput(descriptor: readEnd, sink: sink),
+            parentPeakAtSpawn: ProcessTree.highWaterKilobytes(of: "self") ?? Int.max)
         process.output.startReading()
         Thread.detachNewThread { [pid] in
             var status: Int32 = 0
@@ -181,24 +191,28 @@ final class RuntimeProcess: Sendable {
         }
     }
 
-    /// Kills the whole process group at once, as Lambda does on a timeout. Also after the bootstrap itself has
-    /// ended: children it left behind in its group go with the execution environment.
+    /// Kills the whole session at once, as Lambda freezes and destroys the whole execution environment on a
+    /// timeout: the group, then every process left in the session (children in groups of their own, orphans
+    /// adopted by init). Also after the bootstrap itself has ended: what it left behind goes with it.
     func kill() {
         _ = Glibc.kill(-pid, SIGKILL)
+        ProcessTree.killSession(pid)
     }
 
-    /// The peak resident set size of the process so far (`VmHWM`, or `ru_maxrss` once it has ended), in kB.
+    /// The peak resident set size of the runtime so far, in kB: `VmHWM` while it runs; once it has ended its
+    /// `ru_maxrss` (which counts the children it waited for) when that is above what picolayer itself had
+    /// when it started it (see `parentPeakAtSpawn`), else the highest `VmHWM` read while it ran.
     func peakMemoryKilobytes() -> Int? {
-        if hasExited { return finalPeak.withLock { $0 } }
-        let fd = open("/proc/\(pid)/status", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 4096)
-        let count = read(fd, &bytes, bytes.count)
-        guard count > 0 else { return nil }
-        let text = String(decoding: bytes[0..<count], as: UTF8.self)
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
-        return Int(line.dropFirst("VmHWM:".count).filter(\.isNumber))
+        if hasExited {
+            let final = finalPeak.withLock { $0 }
+            let sampled = sampledPeak.withLock { $0 }
+            return final > parentPeakAtSpawn ? max(final, sampled) : sampled
+        }
+        guard let peak = ProcessTree.highWaterKilobytes(of: "\(pid)") else { return nil }
+        return sampledPeak.withLock { sampled in
+            sampled = max(sampled, peak)
+            return sampled
+        }
     }
 }
 

@@ -65,14 +65,37 @@ extension Picolayer {
             if try outcome.get() { throw ExitCode(1) }
         }
 
+        /// The events, each checked as Lambda's Invoke API checks a payload (JSON, so valid UTF-8): an event
+        /// Lambda would refuse is an error here too, never passed on changed.
         private func readEvents() throws -> [[UInt8]] {
             if let events {
-                let text = try String(decoding: read(events), as: UTF8.self)
-                return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-                    .filter { !$0.isEmpty }.map { Array($0.utf8) }
+                var payloads: [[UInt8]] = []
+                for (index, line) in try read(events).split(separator: UInt8(ascii: "\n")).enumerated() {
+                    let trimmed = Self.trimmed(line)
+                    if trimmed.isEmpty { continue }
+                    try check(trimmed, source: "\(events) (event \(index + 1))")
+                    payloads.append(trimmed)
+                }
+                return payloads
             }
             guard let event else { return [Array("{}".utf8)] }
-            return [try read(event)]
+            let payload = try read(event)
+            try check(payload, source: event == "-" ? "stdin" : event)
+            return [payload]
+        }
+
+        /// A line without the blanks around it (space, tab, and the CR of a CRLF line end).
+        private static func trimmed(_ line: ArraySlice<UInt8>) -> [UInt8] {
+            let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+            guard let first = line.firstIndex(where: { !blank($0) }), let last = line.lastIndex(where: { !blank($0) })
+            else { return [] }
+            return Array(line[first...last])
+        }
+
+        private func check(_ payload: [UInt8], source: String) throws {
+            if let problem = EventPayload.problem(payload) {
+                throw EmulatorError.invalidEvent(source: source, reason: problem)
+            }
         }
 
         private func read(_ path: String) throws -> [UInt8] {

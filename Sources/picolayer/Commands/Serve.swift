@@ -22,9 +22,34 @@ extension Picolayer {
         @Option(help: "How many runtime instances serve requests at once; others wait in line.")
         var concurrency: Int = 1
 
+        @Option(help: "Connections open at once; more are closed when accepted.")
+        var maxConnections: Int = ServeLimits().maxConnections
+
+        @Option(help: "Seconds a connection may go without a complete request head (idle or slow headers).")
+        var idleTimeout: Double = 30
+
+        @Option(help: "Seconds the body of a request may take after its head.")
+        var requestTimeout: Double = 30
+
+        @Option(help: "Event invocations queued or running at once; more get 429 TooManyRequestsException.")
+        var maxQueuedEvents: Int = ServeLimits().maxQueuedEvents
+
         func validate() throws {
             if concurrency < 1 || concurrency > 64 { throw ValidationError("--concurrency must be 1 to 64.") }
             if port < 0 || port > 65535 { throw ValidationError("--port must be 0 to 65535.") }
+            if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1.") }
+            if maxQueuedEvents < 0 { throw ValidationError("--max-queued-events must be 0 or more.") }
+            for (name, value) in [("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout)]
+            where !(value > 0 && value <= 3600) {
+                throw ValidationError("\(name) must be more than 0 and at most 3600 seconds, not \(value).")
+            }
+        }
+
+        private var limits: ServeLimits {
+            ServeLimits(
+                maxConnections: maxConnections, idleTimeout: .milliseconds(Int64((idleTimeout * 1000).rounded())),
+                requestTimeout: .milliseconds(Int64((requestTimeout * 1000).rounded())),
+                maxQueuedEvents: maxQueuedEvents)
         }
 
         func run() async throws {
@@ -33,7 +58,7 @@ extension Picolayer {
                 taskRoot: configuration.taskRoot, layerDirectory: configuration.layerDirectory)
             let pool = LocalLambdaPool(
                 configuration: configuration, concurrency: concurrency, output: { writeToStandardError($0) })
-            let server = try await InvokeAPIServer.start(pool: pool, port: port) { message in
+            let server = try await InvokeAPIServer.start(pool: pool, port: port, limits: limits) { message in
                 writeToStandardError(Array(message.utf8))
             }
             let url = "http://127.0.0.1:\(server.port)/2015-03-31/functions/\(configuration.functionName)/invocations"

@@ -178,4 +178,31 @@ struct EmulatorCommandTests {
         let status = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
         #expect(status == nil || status?.split(separator: " ")[2] == "Z")
     }
+
+    @Test("serve --help shows its limits with their defaults")
+    func serveHelpShowsLimits() async throws {
+        let help = try await run(try Self.binary(), ["serve", "--help"])
+        let text = String(decoding: help.stdout, as: UTF8.self)
+        for option in ["--max-connections", "--idle-timeout", "--request-timeout", "--max-queued-events"] {
+            #expect(text.contains(option), "\(option) missing from serve --help")
+        }
+        #expect(text.contains("default: 128") && text.contains("default: 100") && text.contains("default: 30"))
+    }
+
+    @Test("invoke refuses an event that is not valid UTF-8 or JSON, naming the file, the byte and the offset")
+    func invokeRefusesInvalidEvents() async throws {
+        let function = try TemporaryFunction()
+        defer { function.cleanUp() }
+        try function.writeExecutable(LocalLambdaTests.echoRuntime)
+        let event = function.root.appendingPathComponent("broken.json")
+        try Data([0x22, 0x61, 0x62, 0xE2, 0x82, 0x22]).write(to: event)
+        let result = try await run(
+            try Self.binary(), ["invoke", "--handler", "h.f", "--task-root", function.taskRoot, "--event", event.path])
+        let stderr = String(decoding: result.stderr, as: UTF8.self)
+        #expect(result.status != 0)
+        #expect(result.stdout.isEmpty)
+        #expect(stderr.contains("broken.json"))
+        #expect(stderr.contains("byte 0xE2 at offset 3 is not valid UTF-8"))
+        #expect(stderr.contains("InvalidRequestContentException"))
+    }
 }
