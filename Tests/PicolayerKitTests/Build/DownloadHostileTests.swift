@@ -171,7 +171,8 @@ struct DownloadHostileTests {
                 }
             }
             await server.stop()
-            #expect(ContinuousClock.now - started < .seconds(15))
+            // Generous: a bound on hanging, not a speed target (a loaded 2-core CI machine took 20 s once).
+            #expect(ContinuousClock.now - started < .seconds(29))
             #expect(
                 error?.localizedDescription.contains("sent nothing for 1.0 seconds") == true,
                 "\(String(describing: error))")

@@ -50,9 +50,15 @@ struct HostBuildTests {
             ] {
                 #expect(fileManager.fileExists(atPath: layer.appendingPathComponent(path).path), "\(path) missing")
             }
-            for absent in ["picoLisp/src", "picoLisp/test", "picoLisp/img", "picoLisp/json/test", "lib"] {
+            for absent in ["picoLisp/src", "picoLisp/test", "picoLisp/img", "picoLisp/json/test"] {
                 #expect(!fileManager.fileExists(atPath: layer.appendingPathComponent(absent).path), "\(absent) present")
             }
+            // No library bundled (Debian's and provided.al2023's agree); only picolisp-awscurl's libcrypto.so link.
+            let lib = try fileManager.contentsOfDirectory(atPath: layer.appendingPathComponent("lib").path)
+            #expect(lib == ["libcrypto.so"])
+            #expect(
+                try fileManager.destinationOfSymbolicLink(atPath: layer.appendingPathComponent("lib/libcrypto.so").path)
+                    == "/lib64/libcrypto.so.3")
             let mode =
                 try fileManager.attributesOfItem(atPath: layer.appendingPathComponent("bootstrap").path)[
                     .posixPermissions] as? NSNumber

@@ -132,7 +132,7 @@ struct ServeLimitsTests {
             first.send(
                 "POST /2015-03-31/functions/function/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
                     + "Connection: close\r\n\r\n{}")
-            let (text, _) = await first.readUntilClosed(within: 10)
+            let (text, _) = await first.readUntilClosed(within: 30)
             #expect(text.hasPrefix("HTTP/1.1 200"))
             withExtendedLifetime(second) {}
         }

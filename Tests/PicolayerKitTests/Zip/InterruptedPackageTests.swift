@@ -26,7 +26,7 @@ struct InterruptedPackageTests {
         arguments: [SIGINT, SIGTERM, SIGHUP])
     func signalDuringPackage(signal: Int32) async throws {
         try await withTemporaryDirectory { root in
-            let tree = try makeTree(root, megabytes: 48)
+            let tree = try makeTree(root, megabytes: 128)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: try picolayerExecutable())
             process.arguments = [
