@@ -163,7 +163,7 @@ struct DownloadHostileTests {
             let url = try #require(URL(string: "http://127.0.0.1:\(server.port)/pil21.tgz"))
             let started = ContinuousClock.now
             let error = await #expect(throws: BuildError.self) {
-                try await within(.seconds(30)) {
+                try await within(.seconds(60)) {
                     var lock = Lockfile()
                     return try await fetcher(root).fetch(
                         name: "pil21", location: .remote(url), origin: url.absoluteString, lock: &lock,
@@ -172,7 +172,7 @@ struct DownloadHostileTests {
             }
             await server.stop()
             // Generous: a bound on hanging, not a speed target (a loaded 2-core CI machine took 20 s once).
-            #expect(ContinuousClock.now - started < .seconds(29))
+            #expect(ContinuousClock.now - started < .seconds(55))
             #expect(
                 error?.localizedDescription.contains("sent nothing for 1.0 seconds") == true,
                 "\(String(describing: error))")

@@ -36,14 +36,16 @@ struct InterruptedPackageTests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            // Wait (at most 20 s) for the temporary zip to appear, then interrupt.
+            // Wait (at most 20 s) for the temporary zip to appear, then interrupt. The poll blocks this thread
+            // (usleep, not Task.sleep): under a loaded parallel run a sleeping task can resume only after package
+            // has finished.
             var seen = false
-            for _ in 0..<2000 where process.isRunning {
+            for _ in 0..<10_000 where process.isRunning {
                 if try !temporaries(in: tree).isEmpty {
                     seen = true
                     break
                 }
-                try await Task.sleep(for: .milliseconds(10))
+                usleep(2000)
             }
             #expect(seen, "package never started writing its temporary zip")
             kill(process.processIdentifier, signal)
