@@ -77,17 +77,11 @@ PY
 then ok "the original's globals, *Request_id per event, working directory"; else bad "globals" "rc=$rc $(head -c 600 "$out")"; fi
 
 # moto with signature checking: an IAM user allowed everything, then auth on.
-command -v moto_server >/dev/null || { bad moto "moto_server missing (scripts/install-test-deps.sh)"; finish; exit 1; }
-moto_server -H 127.0.0.1 -p 0 >"$work/moto.log" 2>&1 &
-moto_pid=$!
+# shellcheck source=Benchmarks/lib.sh
+source "$root/Benchmarks/lib.sh"
+start_moto "$work" || { bad moto "moto_server did not start"; finish; exit 1; }
 cleanups+=("kill $moto_pid 2>/dev/null")
-port=""
-for _ in $(seq 100); do
-    port=$(sed -n 's/.*Running on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/moto.log" | head -1)
-    [[ -n $port ]] && break
-    sleep 0.1
-done
-[[ -n $port ]] || { bad moto "moto_server did not start: $(tail -3 "$work/moto.log")"; finish; exit 1; }
+port=${endpoint##*:}
 keys=$(python3 - "http://127.0.0.1:$port" <<'PY'
 import json, sys, boto3, urllib.request
 iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
