@@ -122,9 +122,9 @@ struct ServeLimitsTests {
 
     @Test(
         "connections beyond --max-connections are closed; those within it are served",
-        .disabled(
-            "passes alone (swift test --filter ServeLimits) but the served connection gets no answer when the whole "
-                + "suite runs in parallel; to be found"))
+        // Passes alone (swift test --filter ServeLimits), but in the whole parallel suite the connection within
+        // the limit got no answer twice; disabled until that is found.
+        .disabled("the connection within the limit gets no answer in the full parallel run; to be found"))
     func connectionLimit() async throws {
         try await Self.withServer(limits: ServeLimits(maxConnections: 2)) { port in
             let first = try RawConnection(port: port)
