@@ -56,9 +56,8 @@ struct BundledLibraryRequirement: Sendable {
         let link = layer.appendingPathComponent("lib/\(cryptoLinkName)")
         if let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: link.path) {
             if destination.hasPrefix("/") {
-                let name = (destination as NSString).lastPathComponent
-                let folder = (destination as NSString).deletingLastPathComponent
-                return ["/lib64", "/usr/lib64"].contains(folder) && target.systemLibraries.contains(name)
+                return LayerLinks.isSystemLibraryLink(
+                    link: "lib/\(cryptoLinkName)", target: destination, systemLibraries: target.systemLibraries)
                     ? nil
                     : "lib/\(cryptoLinkName) points to \(destination), which \(target.rawValue) does not have"
             }
