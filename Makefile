@@ -70,7 +70,7 @@ layer: build
 	$(BIN) build --engine $(ENGINE) $(BUILD_FLAGS)
 	$(BIN) package build/layer -o picolisp.zip
 
-# Regenerates Sources/PicolayerKit/Build/EmbeddedTemplates.swift after a change in templates/.
+# Regenerates Sources/PicolayerKit/Layer/EmbeddedTemplates.swift after a change in templates/.
 templates:
 	scripts/embed-templates.sh
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Writes Sources/PicolayerKit/Build/EmbeddedTemplates.swift from the files in templates/, so that an installed
+# Writes Sources/PicolayerKit/Layer/EmbeddedTemplates.swift from the files in templates/, so that an installed
 # picolayer carries its bootstrap, runtime and build script. Run `make templates` after changing templates/;
 # the test "embedded templates match templates/" fails while the two differ.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=Sources/PicolayerKit/Build/EmbeddedTemplates.swift
+out=Sources/PicolayerKit/Layer/EmbeddedTemplates.swift
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 {

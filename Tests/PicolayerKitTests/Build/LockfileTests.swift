@@ -60,6 +60,6 @@ struct LockfileTests {
         #expect(!onDisk.files.isEmpty)
         #expect(
             TemplateSet.embedded.files == onDisk.files,
-            "Sources/PicolayerKit/Build/EmbeddedTemplates.swift is stale: run `make templates`.")
+            "Sources/PicolayerKit/Layer/EmbeddedTemplates.swift is stale: run `make templates`.")
     }
 }
