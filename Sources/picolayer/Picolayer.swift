@@ -1,6 +1,10 @@
 import ArgumentParser
 import PicolayerKit
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @main
 struct Picolayer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One AWS API call before signing: the path is relative to the endpoint and already percent-encoded once.
 public struct AWSRequest: Sendable {
@@ -200,7 +200,7 @@ public struct AWSClient: Sendable {
             var delay = backoff(attempt: attempt)
             // An unparseable Retry-After (`nan`, `inf`, a date, garbage) counts as absent: normal backoff.
             if let header = response.header("Retry-After"),
-                let seconds = Double(header.trimmingCharacters(in: .whitespaces)), seconds.isFinite
+                let seconds = Double(header.trimmingWhitespace()), seconds.isFinite
             {
                 guard seconds <= Self.maxRetryAfterSeconds else { throw failure }
                 delay = .milliseconds(Int64(max(0, seconds) * 1000))
@@ -213,16 +213,12 @@ public struct AWSClient: Sendable {
 
     /// `rand(0,1) * min(2^(attempt-1), 20)` seconds: truncated binary exponential backoff with full jitter.
     func backoff(attempt: Int) -> Duration {
-        let ceiling = min(pow(2.0, Double(attempt - 1)), Self.maxBackoffSeconds)
+        let ceiling = min(Double(1 << min(max(attempt - 1, 0), 30)), Self.maxBackoffSeconds)
         return .milliseconds(Int64(timing.random() * ceiling * 1000))
     }
 
     /// RFC 7231 IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
     static func parseHTTPDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: text)
+        UTCTime.parseHTTPDate(text)?.date
     }
 }

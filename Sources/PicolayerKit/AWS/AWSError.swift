@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What can go wrong while talking to AWS. Messages name the value involved and what to do next; none of them
 /// contains a secret access key or a session token.
@@ -86,12 +86,12 @@ public enum AWSErrorParser {
         var code = headers.first { $0.name.lowercased() == "x-amzn-errortype" }.map { clean(code: $0.value) }
         var message: String?
         let text = String(decoding: body, as: UTF8.self)
-        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
+        if let object = JSONValue.object(parsing: body) {
             if code == nil {
-                code = (object["__type"] as? String ?? object["code"] as? String ?? object["Code"] as? String)
+                code = (object["__type"]?.string ?? object["code"]?.string ?? object["Code"]?.string)
                     .map(clean(code:))
             }
-            message = object["message"] as? String ?? object["Message"] as? String ?? object["errorMessage"] as? String
+            message = object["message"]?.string ?? object["Message"]?.string ?? object["errorMessage"]?.string
         } else if text.contains("<") {
             if code == nil { code = xmlElement("Code", in: text) }
             message = xmlElement("Message", in: text)
@@ -106,7 +106,7 @@ public enum AWSErrorParser {
         var value = Substring(code)
         if let colon = value.firstIndex(of: ":") { value = value[..<colon] }
         if let hash = value.lastIndex(of: "#") { value = value[value.index(after: hash)...] }
-        return value.trimmingCharacters(in: .whitespaces)
+        return value.trimmingWhitespace()
     }
 
     /// The text of the first `<name>...</name>`, XML entities decoded.

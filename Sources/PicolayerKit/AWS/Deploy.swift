@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Everything `picolayer deploy` was asked to do, as plain values (the CLI builds it; tests build it too).
 public struct DeployConfiguration: Sendable {
@@ -298,11 +298,11 @@ public struct Deployer: Sendable {
     /// removed afterwards.
     func withCodeZip<T>(_ body: (LayerZip) async throws -> T) async throws -> T {
         let path = configuration.codePath
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw DeployError.codeNotFound(path)
         }
-        guard isDirectory.boolValue else {
+        guard isDirectory else {
             do {
                 _ = try ZipReader(contentsOf: URL(fileURLWithPath: path))
             } catch {
@@ -342,7 +342,7 @@ public struct Deployer: Sendable {
             let dot = handler.lastIndex(of: ".")
         else { return }
         let file = String(handler[..<dot]) + ".l"
-        if !FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(file)) {
+        if !FileManager.default.fileExists(atPath: PathText.join(folder, file)) {
             log("warning: handler \(handler) names \(file), which is not in \(folder)")
         }
     }

@@ -1,8 +1,12 @@
 import AsyncHTTPClient
 import Crypto
-import Foundation
+import FoundationEssentials
 import NIOCore
 import NIOHTTP1
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A request body that can be produced any number of times (once to hash it, once per attempt to send it)
 /// without being held in memory: a list of parts, each literal bytes or a slice of a file, optionally base64-encoded.
@@ -44,7 +48,7 @@ public struct RequestBody: Sendable {
         if parts.isEmpty { return SigV4Signer.emptyPayloadHash }
         var hasher = SHA256()
         for try await chunk in chunks { chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) } }
-        return SigV4Signer.hex(Array(hasher.finalize()))
+        return TextFormat.hex(hasher.finalize())
     }
 
     /// The whole body in memory; only for small bodies (JSON, XML).
@@ -66,7 +70,7 @@ public struct RequestBody: Sendable {
         public struct Iterator: AsyncIteratorProtocol {
             let body: RequestBody
             var index = 0
-            var handle: FileHandle?
+            var handle: OpenFile?
             var remaining: Int64 = 0
 
             init(body: RequestBody) { self.body = body }
@@ -80,25 +84,24 @@ public struct RequestBody: Sendable {
                         return ByteBuffer(bytes: bytes)
                     case .file(let path, let offset, let length, let base64):
                         if handle == nil {
-                            guard let opened = FileHandle(forReadingAtPath: path) else {
-                                throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
-                            }
-                            try opened.seek(toOffset: UInt64(offset))
+                            let opened = try OpenFile.reading(path)
+                            try opened.seek(to: offset)
                             handle = opened
                             remaining = length
                         }
                         guard let file = handle, remaining > 0 else {
-                            try handle?.close()
+                            handle?.close()
                             handle = nil
                             index += 1
                             continue
                         }
                         let want = Int(Swift.min(Int64(body.chunkSize), remaining))
-                        guard let data = try file.read(upToCount: want), data.count == want else {
-                            throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: path])
+                        let data = try file.read(upTo: want)
+                        guard data.count == want else {
+                            throw FileError(path: path, operation: "read the next \(want) bytes of", code: ENODATA)
                         }
                         remaining -= Int64(want)
-                        return ByteBuffer(bytes: base64 ? data.base64EncodedData() : data)
+                        return ByteBuffer(bytes: base64 ? Array(Data(data).base64EncodedData()) : data)
                     }
                 }
                 return nil

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The Lambda control-plane operations picolayer uses (rest-json, API versions 2018-10-31 and 2015-03-31).
 public struct LambdaClient: Sendable {
@@ -16,17 +16,16 @@ public struct LambdaClient: Sendable {
         public var codeSha256: String?
         public var codeSize: Int?
 
-        init(json: [String: Any], operation: String) throws {
-            guard let arn = json["LayerVersionArn"] as? String, let version = (json["Version"] as? NSNumber)?.intValue
-            else {
+        init(json: [String: JSONValue], operation: String) throws {
+            guard let arn = json["LayerVersionArn"]?.string, let version = json["Version"]?.int else {
                 throw AWSError.invalidResponse(operation: operation, reason: "no LayerVersionArn/Version in the answer")
             }
-            let content = json["Content"] as? [String: Any]
+            let content = json["Content"]?.object
             self.layerVersionArn = arn
-            self.layerArn = json["LayerArn"] as? String ?? String(arn[..<(arn.lastIndex(of: ":") ?? arn.endIndex)])
+            self.layerArn = json["LayerArn"]?.string ?? String(arn[..<(arn.lastIndex(of: ":") ?? arn.endIndex)])
             self.version = version
-            self.codeSha256 = content?["CodeSha256"] as? String
-            self.codeSize = (content?["CodeSize"] as? NSNumber)?.intValue
+            self.codeSha256 = content?["CodeSha256"]?.string
+            self.codeSize = content?["CodeSize"]?.int
         }
     }
 
@@ -64,15 +63,17 @@ public struct LambdaClient: Sendable {
     /// The `PublishLayerVersion` request. With inline content the body is
     /// `{..., "Content": {"ZipFile": "` + base64(file) + `"}}` streamed from disk, never built in memory.
     public static func publishRequest(_ input: PublishInput) throws -> AWSRequest {
-        var fields: [String: Any] = [
-            "Description": input.description, "LicenseInfo": input.licenseInfo,
-            "CompatibleRuntimes": input.compatibleRuntimes,
+        var fields: [String: JSONValue] = [
+            "Description": .string(input.description), "LicenseInfo": .string(input.licenseInfo),
+            "CompatibleRuntimes": JSONValue(input.compatibleRuntimes),
         ]
-        if !input.compatibleArchitectures.isEmpty { fields["CompatibleArchitectures"] = input.compatibleArchitectures }
+        if !input.compatibleArchitectures.isEmpty {
+            fields["CompatibleArchitectures"] = JSONValue(input.compatibleArchitectures)
+        }
         let body: RequestBody
         switch input.content {
         case .s3(let bucket, let key):
-            fields["Content"] = ["S3Bucket": bucket, "S3Key": key]
+            fields["Content"] = JSONValue(["S3Bucket": bucket, "S3Key": key])
             body = .bytes(try jsonBytes(fields))
         case .zipFile(let path, let size):
             body = try inlineZipBody(fields: fields, key: "Content", zipPath: path, zipSize: size)
@@ -105,9 +106,9 @@ public struct LambdaClient: Sendable {
                 return []
             }
             let json = try Self.object(response, "ListLayerVersions")
-            let items = json["LayerVersions"] as? [[String: Any]] ?? []
-            versions += items.compactMap { ($0["Version"] as? NSNumber)?.intValue }
-            guard let next = json["NextMarker"] as? String, !next.isEmpty else { break }
+            let items = json["LayerVersions"]?.array ?? []
+            versions += items.compactMap { $0["Version"]?.int }
+            guard let next = json["NextMarker"]?.string, !next.isEmpty else { break }
             marker = next
         }
         return versions.sorted(by: >)
@@ -126,10 +127,10 @@ public struct LambdaClient: Sendable {
     public func addLayerVersionPermission(
         layerName: String, version: Int, statementId: String, principal: String, organizationId: String?
     ) async throws -> Bool {
-        var fields: [String: Any] = [
-            "StatementId": statementId, "Action": "lambda:GetLayerVersion", "Principal": principal,
+        var fields: [String: JSONValue] = [
+            "StatementId": .string(statementId), "Action": "lambda:GetLayerVersion", "Principal": .string(principal),
         ]
-        if let organizationId { fields["OrganizationId"] = organizationId }
+        if let organizationId { fields["OrganizationId"] = .string(organizationId) }
         let request = AWSRequest(
             operation: "AddLayerVersionPermission", method: "POST",
             path: "/2018-10-31/layers/\(Self.segment(layerName))/versions/\(version)/policy", headers: Self.jsonHeaders,
@@ -148,15 +149,15 @@ public struct LambdaClient: Sendable {
             operation: "GetFunctionConfiguration", method: "GET",
             path: "/2015-03-31/functions/\(Self.segment(functionName))/configuration")
         let json = try Self.object(try await client.send(request), "GetFunctionConfiguration")
-        let layers = json["Layers"] as? [[String: Any]] ?? []
-        return layers.compactMap { $0["Arn"] as? String }
+        let layers = json["Layers"]?.array ?? []
+        return layers.compactMap { $0["Arn"]?.string }
     }
 
     public func updateFunctionLayers(functionName: String, layers: [String]) async throws {
         let request = AWSRequest(
             operation: "UpdateFunctionConfiguration", method: "PUT",
             path: "/2015-03-31/functions/\(Self.segment(functionName))/configuration", headers: Self.jsonHeaders,
-            body: .bytes(try Self.jsonBytes(["Layers": layers])))
+            body: .bytes(try Self.jsonBytes(["Layers": JSONValue(layers)])))
         _ = try await client.send(request)
     }
 
@@ -177,12 +178,12 @@ public struct LambdaClient: Sendable {
         return result
     }
 
-    static func jsonBytes(_ object: [String: Any]) throws -> [UInt8] {
-        Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+    static func jsonBytes(_ object: [String: JSONValue]) throws -> [UInt8] {
+        try JSONValue.object(object).encoded()
     }
 
-    static func object(_ response: HTTPResponse, _ operation: String) throws -> [String: Any] {
-        guard let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+    static func object(_ response: HTTPResponse, _ operation: String) throws -> [String: JSONValue] {
+        guard let json = JSONValue.object(parsing: response.body) else {
             throw AWSError.invalidResponse(
                 operation: operation, reason: "expected a JSON object, got \(response.body.count) bytes")
         }

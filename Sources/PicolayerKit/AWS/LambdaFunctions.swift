@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The function operations `picolayer deploy` uses (API version 2015-03-31):
 ///
@@ -35,28 +35,28 @@ extension LambdaClient {
         /// `$LATEST`, or the number PublishVersion gave.
         public var version: String?
 
-        public init(json: [String: Any], operation: String) throws {
-            guard let name = json["FunctionName"] as? String, let arn = json["FunctionArn"] as? String else {
+        public init(json: [String: JSONValue], operation: String) throws {
+            guard let name = json["FunctionName"]?.string, let arn = json["FunctionArn"]?.string else {
                 throw AWSError.invalidResponse(
                     operation: operation, reason: "no FunctionName/FunctionArn in the answer")
             }
             functionName = name
             functionArn = arn
-            runtime = json["Runtime"] as? String
-            handler = json["Handler"] as? String
-            role = json["Role"] as? String
-            memorySize = (json["MemorySize"] as? NSNumber)?.intValue
-            timeout = (json["Timeout"] as? NSNumber)?.intValue
-            architectures = json["Architectures"] as? [String] ?? []
-            environment = (json["Environment"] as? [String: Any])?["Variables"] as? [String: String] ?? [:]
-            layers = (json["Layers"] as? [[String: Any]] ?? []).compactMap { $0["Arn"] as? String }
-            codeSha256 = json["CodeSha256"] as? String
-            codeSize = (json["CodeSize"] as? NSNumber)?.intValue
-            state = json["State"] as? String
-            stateReason = json["StateReason"] as? String
-            lastUpdateStatus = json["LastUpdateStatus"] as? String
-            lastUpdateStatusReason = json["LastUpdateStatusReason"] as? String
-            version = json["Version"] as? String
+            runtime = json["Runtime"]?.string
+            handler = json["Handler"]?.string
+            role = json["Role"]?.string
+            memorySize = json["MemorySize"]?.int
+            timeout = json["Timeout"]?.int
+            architectures = (json["Architectures"]?.array ?? []).compactMap(\.string)
+            environment = json["Environment"]?["Variables"]?.stringObject ?? [:]
+            layers = (json["Layers"]?.array ?? []).compactMap { $0["Arn"]?.string }
+            codeSha256 = json["CodeSha256"]?.string
+            codeSize = json["CodeSize"]?.int
+            state = json["State"]?.string
+            stateReason = json["StateReason"]?.string
+            lastUpdateStatus = json["LastUpdateStatus"]?.string
+            lastUpdateStatusReason = json["LastUpdateStatusReason"]?.string
+            version = json["Version"]?.string
         }
     }
 
@@ -118,13 +118,13 @@ extension LambdaClient {
 
         public var isEmpty: Bool { self == ConfigurationUpdate() }
 
-        var fields: [String: Any] {
-            var fields: [String: Any] = [:]
-            if let handler { fields["Handler"] = handler }
-            if let memorySize { fields["MemorySize"] = memorySize }
-            if let timeout { fields["Timeout"] = timeout }
-            if let environment { fields["Environment"] = ["Variables": environment] }
-            if let layers { fields["Layers"] = layers }
+        var fields: [String: JSONValue] {
+            var fields: [String: JSONValue] = [:]
+            if let handler { fields["Handler"] = .string(handler) }
+            if let memorySize { fields["MemorySize"] = .number(Double(memorySize)) }
+            if let timeout { fields["Timeout"] = .number(Double(timeout)) }
+            if let environment { fields["Environment"] = ["Variables": JSONValue(environment)] }
+            if let layers { fields["Layers"] = JSONValue(layers) }
             return fields
         }
     }
@@ -135,7 +135,7 @@ extension LambdaClient {
 
     /// A JSON body of `fields` with `"<key>":{"ZipFile":"<base64 of the file>"}` (or `"ZipFile":"..."` at the top
     /// level when `key` is nil) spliced in before the closing brace, the base64 streamed from disk.
-    static func inlineZipBody(fields: [String: Any], key: String?, zipPath: String, zipSize: Int64) throws
+    static func inlineZipBody(fields: [String: JSONValue], key: String?, zipPath: String, zipSize: Int64) throws
         -> RequestBody
     {
         var head = try jsonBytes(fields)
@@ -155,16 +155,16 @@ extension LambdaClient {
     }
 
     public static func createFunctionRequest(_ input: CreateFunctionInput) throws -> AWSRequest {
-        var fields: [String: Any] = [
-            "FunctionName": input.functionName, "Role": input.role, "Runtime": input.runtime,
-            "Handler": input.handler, "PackageType": "Zip",
+        var fields: [String: JSONValue] = [
+            "FunctionName": .string(input.functionName), "Role": .string(input.role),
+            "Runtime": .string(input.runtime), "Handler": .string(input.handler), "PackageType": "Zip",
         ]
-        if !input.architectures.isEmpty { fields["Architectures"] = input.architectures }
-        if !input.layers.isEmpty { fields["Layers"] = input.layers }
-        if let memorySize = input.memorySize { fields["MemorySize"] = memorySize }
-        if let timeout = input.timeout { fields["Timeout"] = timeout }
-        if let environment = input.environment { fields["Environment"] = ["Variables": environment] }
-        if let description = input.description { fields["Description"] = description }
+        if !input.architectures.isEmpty { fields["Architectures"] = JSONValue(input.architectures) }
+        if !input.layers.isEmpty { fields["Layers"] = JSONValue(input.layers) }
+        if let memorySize = input.memorySize { fields["MemorySize"] = .number(Double(memorySize)) }
+        if let timeout = input.timeout { fields["Timeout"] = .number(Double(timeout)) }
+        if let environment = input.environment { fields["Environment"] = ["Variables": JSONValue(environment)] }
+        if let description = input.description { fields["Description"] = .string(description) }
         return AWSRequest(
             operation: "CreateFunction", method: "POST", path: "/2015-03-31/functions", headers: jsonHeaders,
             body: try inlineZipBody(fields: fields, key: "Code", zipPath: input.zipPath, zipSize: input.zipSize))
@@ -174,8 +174,8 @@ extension LambdaClient {
     public static func updateFunctionCodeRequest(
         functionName: String, zipPath: String, zipSize: Int64, architectures: [String]
     ) throws -> AWSRequest {
-        var fields: [String: Any] = [:]
-        if !architectures.isEmpty { fields["Architectures"] = architectures }
+        var fields: [String: JSONValue] = [:]
+        if !architectures.isEmpty { fields["Architectures"] = JSONValue(architectures) }
         return AWSRequest(
             operation: "UpdateFunctionCode", method: "PUT", path: functionPath(functionName, "/code"),
             headers: jsonHeaders,
@@ -192,7 +192,7 @@ extension LambdaClient {
             return nil
         }
         let json = try Self.object(response, "GetFunction")
-        guard let configuration = json["Configuration"] as? [String: Any] else {
+        guard let configuration = json["Configuration"]?.object else {
             throw AWSError.invalidResponse(operation: "GetFunction", reason: "no Configuration in the answer")
         }
         return try FunctionInfo(json: configuration, operation: "GetFunction")
@@ -228,9 +228,9 @@ extension LambdaClient {
     public func publishVersion(functionName: String, codeSha256: String?, description: String? = nil) async throws
         -> FunctionInfo
     {
-        var fields: [String: Any] = [:]
-        if let codeSha256 { fields["CodeSha256"] = codeSha256 }
-        if let description { fields["Description"] = description }
+        var fields: [String: JSONValue] = [:]
+        if let codeSha256 { fields["CodeSha256"] = .string(codeSha256) }
+        if let description { fields["Description"] = .string(description) }
         let request = AWSRequest(
             operation: "PublishVersion", method: "POST", path: Self.functionPath(functionName, "/versions"),
             headers: Self.jsonHeaders, body: .bytes(try Self.jsonBytes(fields)))

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Lambda's `CompatibleArchitectures` value for a layer, read from the ELF header of its PicoLisp binary.
 public enum LayerArchitecture {

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 
 /// Everything `picolayer publish` was asked to do, as plain values (the CLI builds it; tests build it too).
 public struct PublishConfiguration: Sendable {
@@ -95,7 +95,7 @@ public enum PublishError: Error, LocalizedError, Equatable {
     }
 
     static func megabytes(_ bytes: Int64) -> String {
-        String(format: "%.1f MB", Double(bytes) / 1_048_576)
+        TextFormat.fixed(Double(bytes) / 1_048_576, places: 1) + " MB"
     }
 }
 
@@ -173,19 +173,12 @@ public struct LayerZip: Sendable, Equatable {
 
     /// Reads the file once, in chunks, to hash it.
     public init(path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw PublishError.zipNotFound(path) }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        var size: Int64 = 0
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(data: chunk)
-            size += Int64(chunk.count)
-        }
-        let digest = Array(hasher.finalize())
+        guard FileStatus.size(path) != nil else { throw PublishError.zipNotFound(path) }
+        let file = try FileDigest(path: path)
         self.path = path
-        self.size = size
-        self.sha256Hex = SigV4Signer.hex(digest)
-        self.sha256Base64 = Data(digest).base64EncodedString()
+        self.size = file.size
+        self.sha256Hex = file.hex
+        self.sha256Base64 = file.base64
     }
 }
 

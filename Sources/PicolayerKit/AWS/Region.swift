@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Region resolution in AWS CLI v2 order: `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`.
 public enum RegionResolver {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// S3 uploads: `PutObject`, or a multipart upload for large files. Bodies stream from disk; each payload hash
 /// is computed by a first pass over the same bytes (S3 requires `x-amz-content-sha256`).

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The STS operations picolayer uses (query protocol: form-encoded POST to `/`, XML answers, API 2011-06-15).
 public struct STSClient: Sendable {

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 
 /// An HTTP request as the signer sees it: the exact bytes that go on the wire, before signing.
 ///
@@ -215,22 +215,14 @@ public struct SigV4Signer: Sendable {
     }
 
     public func signature(stringToSign: String, signingKey: SymmetricKey) -> String {
-        Self.hex(Array(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: signingKey)))
+        TextFormat.hex(Array(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: signingKey)))
     }
 
     // MARK: - Helpers named in the specification
 
     /// `YYYYMMDD'T'HHMMSS'Z'` in UTC.
     public static func amzDate(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        func pad(_ value: Int?, _ width: Int) -> String {
-            let text = String(value ?? 0)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return pad(c.year, 4) + pad(c.month, 2) + pad(c.day, 2) + "T" + pad(c.hour, 2) + pad(c.minute, 2)
-            + pad(c.second, 2) + "Z"
+        UTCTime(date).compact
     }
 
     /// `UriEncode()`: every byte except `A-Za-z0-9-._~` (and `/` when `keepSlash`) becomes `%XX`, upper-case hex.
@@ -294,11 +286,7 @@ public struct SigV4Signer: Sendable {
     }
 
     public static func hexSHA256(_ bytes: [UInt8]) -> String {
-        hex(Array(SHA256.hash(data: bytes)))
-    }
-
-    public static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { hexDigitsLower[Int($0 >> 4)] + hexDigitsLower[Int($0 & 0xF)] }.joined()
+        TextFormat.hex(SHA256.hash(data: bytes))
     }
 
     private static let hexDigits = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "C", "D", "E", "F"]

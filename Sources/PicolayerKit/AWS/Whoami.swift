@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What `picolayer whoami` prints: who STS says the credentials belong to, and where the chain found them.
 public struct WhoamiReport: Sendable, Codable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Latency figures of many warm invocations through one ``LocalLambda``, for `make bench`.
 public struct EmulatorBenchmark: Sendable {
@@ -42,10 +42,10 @@ public struct EmulatorBenchmark: Sendable {
     /// `count=10000 p50_us=42.1 p99_us=80.3 mean_us=45.0 per_s=22000`
     public var summary: String {
         func micro(_ duration: Duration) -> String {
-            String(format: "%.1f", InvocationResult.milliseconds(duration) * 1000)
+            TextFormat.fixed(InvocationResult.milliseconds(duration) * 1000, places: 1)
         }
         return "count=\(count) p50_us=\(micro(p50)) p99_us=\(micro(p99)) mean_us=\(micro(mean)) per_s="
-            + String(format: "%.0f", invocationsPerSecond)
+            + TextFormat.fixed(invocationsPerSecond, places: 0)
     }
 }
 

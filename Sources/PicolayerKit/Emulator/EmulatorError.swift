@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What can go wrong while emulating Lambda locally (not the function's own errors: those are results).
 public enum EmulatorError: Error, LocalizedError, Equatable {

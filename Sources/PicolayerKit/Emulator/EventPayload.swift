@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The check Lambda's Invoke API makes of a payload before it runs anything: the body must be JSON, and so
 /// valid UTF-8; otherwise it answers 400 `InvalidRequestContentException` ("The request body could not be
@@ -9,10 +9,11 @@ public enum EventPayload {
     public static func problem(_ payload: [UInt8]) -> String? {
         if payload.isEmpty { return nil }
         if let offset = firstInvalidUTF8(payload) {
-            return "byte " + String(format: "0x%02X", payload[offset]) + " at offset \(offset) is not valid UTF-8"
+            return "byte " + "0x" + TextFormat.hex(payload[offset], digits: 2, uppercase: true)
+                + " at offset \(offset) is not valid UTF-8"
         }
         do {
-            _ = try JSONSerialization.jsonObject(with: Data(payload), options: [.fragmentsAllowed])
+            _ = try JSONValue.parse(payload)
             return nil
         } catch {
             return "it is not valid JSON (\(error.localizedDescription))"

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Everything the emulator needs to know about one function, as Lambda would hold it in its configuration.
 ///
@@ -96,13 +96,11 @@ public struct EmulatorHooks: Sendable {
         requestID: { UUID().uuidString.lowercased() },
         traceID: { _ in
             let epoch = String(UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)), radix: 16)
-            func hex(_ value: UInt64, digits: Int) -> String {
-                let text = String(value, radix: 16)
-                return String(repeating: "0", count: max(0, digits - text.count)) + text
-            }
             let root =
-                hex(UInt64.random(in: 0...UInt64(UInt32.max)), digits: 8) + hex(.random(in: .min ... .max), digits: 16)
-            return "Root=1-\(epoch)-\(root);Parent=\(hex(.random(in: .min ... .max), digits: 16));Sampled=0"
+                TextFormat.hex(UInt64.random(in: 0...UInt64(UInt32.max)), digits: 8)
+                + TextFormat.hex(UInt64.random(in: .min ... .max), digits: 16)
+            return
+                "Root=1-\(epoch)-\(root);Parent=\(TextFormat.hex(UInt64.random(in: .min ... .max), digits: 16));Sampled=0"
         },
         now: { Date() }
     )
@@ -156,11 +154,7 @@ enum LambdaEnvironment {
 
     /// `YYYY/MM/DD/[$LATEST]<32 hex>`, the shape of Lambda's log stream names.
     static func logStreamName(date: Date, seed: String) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        let day = String(
-            format: "%04d/%02d/%02d", parts.year ?? 1970, parts.month ?? 1, parts.day ?? 1)
+        let day = UTCTime(date).slashedDay
         let hex = seed.lowercased().filter(\.isHexDigit)
         return day + "/[$LATEST]" + String((hex + String(repeating: "0", count: 32)).prefix(32))
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What one invocation gave back, with the figures of Lambda's `REPORT` line.
 public struct InvocationResult: Sendable {
@@ -31,10 +31,10 @@ public struct InvocationResult: Sendable {
     public var reportLine: String {
         let durationMs = Self.milliseconds(duration)
         let initMs = initDuration.map(Self.milliseconds) ?? 0
-        var line = "REPORT RequestId: \(requestID)\tDuration: \(String(format: "%.2f", durationMs)) ms"
+        var line = "REPORT RequestId: \(requestID)\tDuration: \(TextFormat.fixed(durationMs, places: 2)) ms"
         line += "\tBilled Duration: \(Int((durationMs + initMs).rounded(.up))) ms"
         line += "\tMemory Size: \(memorySize) MB\tMax Memory Used: \(maxMemoryUsedMB) MB"
-        if initDuration != nil { line += "\tInit Duration: \(String(format: "%.2f", initMs)) ms" }
+        if initDuration != nil { line += "\tInit Duration: \(TextFormat.fixed(initMs, places: 2)) ms" }
         return line + "\t"
     }
 

@@ -1,5 +1,9 @@
-import Foundation
+import FoundationEssentials
 import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One Lambda execution environment on this machine: a Runtime API server and the `bootstrap` process behind
 /// it, kept warm across invocations, started cold again after a crash or a timeout.
@@ -70,9 +74,9 @@ public actor LocalLambda {
     public static func findBootstrap(taskRoot: String, layerDirectory: String?) throws(EmulatorError) -> String {
         let candidates = [taskRoot] + (layerDirectory.map { [$0] } ?? [])
         let paths = candidates.map { absolutePath($0) + "/bootstrap" }
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         for path in paths
-        where FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        where FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory
             && FileManager.default.isExecutableFile(atPath: path)
         {
             return path
@@ -320,7 +324,7 @@ public actor LocalLambda {
     private func timeoutFailure(requestID: String, after timeout: Duration) -> Outcome {
         let message =
             "RequestId: \(requestID) Error: Task timed out after "
-            + String(format: "%.2f", Self.seconds(timeout)) + " seconds"
+            + TextFormat.fixed(Self.seconds(timeout), places: 2) + " seconds"
         return .failure(
             errorType: RuntimeAPI.PlatformError.timeout,
             payload: Array(LambdaJSON.error(type: RuntimeAPI.PlatformError.timeout, message: message).utf8))

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc
@@ -8,9 +8,6 @@ import Foundation
 
 /// What the emulator reads from `/proc` about the processes of a runtime.
 enum ProcessTree {
-    /// glibc's `POSIX_SPAWN_SETSID` (2.26+), which Swift's Glibc module hides behind _GNU_SOURCE.
-    static let spawnSetSID: Int32 = 0x80
-
     /// How many times `killSession` looks again for processes that were forked while it was killing.
     private static let killRounds = 20
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 #if canImport(Glibc)
@@ -6,52 +6,6 @@ import Synchronization
 #elseif canImport(Darwin)
     import Darwin
 #endif
-
-/// How a runtime process ended, worded as Lambda words it (Go's `exit status 42`, `signal: killed`).
-public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
-    case exited(Int32)
-    case signalled(Int32)
-
-    init(waitStatus status: Int32) {
-        let signal = status & 0x7f
-        self = signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
-    }
-
-    public var description: String {
-        switch self {
-        case .exited(let code): return "exit status \(code)"
-        case .signalled(SIGKILL): return "signal: killed"
-        case .signalled(SIGTERM): return "signal: terminated"
-        case .signalled(SIGSEGV): return "signal: segmentation fault"
-        case .signalled(SIGABRT): return "signal: aborted"
-        case .signalled(let signal): return "signal: \(signal)"
-        }
-    }
-}
-
-private let spawnLock = Mutex(())
-
-/// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), which Swift's Glibc module hides behind _GNU_SOURCE.
-private let addChdirFunction:
-    (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else {
-            return nil
-        }
-        return unsafeBitCast(
-            symbol,
-            to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
-    }()
-
-/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), hidden the same way.
-private let addCloseFromFunction: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? =
-    {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
-        else {
-            return nil
-        }
-        return unsafeBitCast(
-            symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-    }()
 
 /// One runtime process (the `bootstrap`), in a session of its own (its id is the pid), which every process it
 /// starts stays in unless it calls `setsid` itself: pil21's `call` moves children into process groups of their
@@ -87,86 +41,31 @@ final class RuntimeProcess: Sendable {
         sink: (@Sendable ([UInt8]) -> Void)?,
         onExit: @escaping @Sendable (ExitStatus) -> Void
     ) throws(EmulatorError) -> RuntimeProcess {
-        // Our own spawns are serialised so that no child inherits another one's pipe before FD_CLOEXEC is set.
-        try spawnLock.withLock { _ throws(EmulatorError) in
-            try spawnLocked(
-                executable: executable, arguments: arguments, environment: environment, directory: directory,
-                sink: sink, onExit: onExit)
-        }
-    }
-
-    private static func spawnLocked(
-        executable: String,
-        arguments: [String],
-        environment: [String: String],
-        directory: String,
-        sink: (@Sendable ([UInt8]) -> Void)?,
-        onExit: @escaping @Sendable (ExitStatus) -> Void
-    ) throws(EmulatorError) -> RuntimeProcess {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw .spawnFailed(path: executable, errno: errno) }
         let (readEnd, writeEnd) = (fds[0], fds[1])
         _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
         _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
-        guard let addChdir = addChdirFunction, addChdir(&actions, directory) == 0 else {
-            throw .spawnFailed(path: executable, errno: ENOSYS)
-        }
-        // Whatever else this program has open (sockets, other runtimes' pipes) stays out of the runtime.
-        _ = addCloseFromFunction?(&actions, 3)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // A session (and group) of its own, default signal handling (the emulator ignores SIGPIPE; the runtime
-        // must not inherit that), nothing blocked.
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
-        var noMask = sigset_t()
-        sigemptyset(&noMask)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &noMask)
-        posix_spawnattr_setflags(
-            &attributes, Int16(ProcessTree.spawnSetSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        var result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        // ETXTBSY: a process forked elsewhere in this program still holds the freshly written bootstrap open
-        // for writing; it lets go when that process execs. Go's os/exec retries the same way.
-        for _ in 0..<50 where result == ETXTBSY {
-            usleep(10_000)
-            result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        }
+        let request = Spawn.Request(
+            executable: executable, arguments: arguments, environment: environment, directory: directory,
+            standardInput: nil, standardOutput: writeEnd, standardError: writeEnd, grouping: .ownSession)
+        let started = Spawn.start(request)
         close(writeEnd)
-        guard result == 0 else {
+        guard case .success(let pid) = started else {
             close(readEnd)
-            throw .spawnFailed(path: executable, errno: result)
+            if case .failure(let failure) = started { throw .spawnFailed(path: executable, errno: failure.errno) }
+            throw .spawnFailed(path: executable, errno: EINVAL)
         }
         _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
         let process = RuntimeProcess(
             pid: pid, output: RuntimeOutput(descriptor: readEnd, sink: sink),
             parentPeakAtSpawn: ProcessTree.highWaterKilobytes(of: "self") ?? Int.max)
         process.output.startReading()
-        Thread.detachNewThread { [pid] in
-            var status: Int32 = 0
-            var usage = rusage()
-            while wait4(pid, &status, 0, &usage) == -1 && errno == EINTR {}
+        Spawn.detachThread { [pid] in
+            let (status, usage) = Spawn.blockingWait(pid)
             process.finalPeak.withLock { $0 = Int(usage.ru_maxrss) }
             process.exited.withLock { $0 = true }
-            onExit(ExitStatus(waitStatus: status))
+            onExit(status)
             for waiter in process.exitWaiters.withLock({ waiters in
                 defer { waiters.removeAll() }; return waiters
             }) {
@@ -237,7 +136,7 @@ final class RuntimeOutput: Sendable {
 
     fileprivate func startReading() {
         let descriptor = inner.withLock { $0.descriptor }
-        Thread.detachNewThread { [self] in
+        Spawn.detachThread { [self] in
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             while true {
                 let ready = poll(&poller, 1, -1)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where pil21 is compiled: in a container (docker or podman) or on this machine (none).
 public enum Engine: String, Sendable, CaseIterable {

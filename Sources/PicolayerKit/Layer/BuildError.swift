@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Everything that can stop `picolayer build` or `picolayer verify`, each with what to do next.
 public enum BuildError: LocalizedError, Equatable {

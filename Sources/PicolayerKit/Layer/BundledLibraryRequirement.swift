@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a library bundled in the layer needs from the image at run time, beyond the ELF dependencies that
 /// `verify` reads from the interpreter: commands it runs and libraries it opens with `native`.

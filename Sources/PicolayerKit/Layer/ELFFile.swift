@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The parts of an ELF file that decide whether it runs on Lambda: its machine, the shared libraries it
 /// names (`DT_NEEDED`) and the symbol versions it requires from them (`.gnu.version_r`).
@@ -81,9 +81,7 @@ public struct ELFFile: Sendable, Equatable {
 
     /// True when the file at `url` starts with the ELF magic number.
     public static func isELF(at url: URL) -> Bool {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
-        defer { try? handle.close() }
-        guard let head = try? handle.read(upToCount: 4) else { return false }
+        guard let head = try? OpenFile.reading(url.path).read(upTo: 4) else { return false }
         return hasMagic(head)
     }
 

@@ -1,26 +1,14 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 
 enum Hashing {
-    static let chunkSize = 1 << 20
-
-    static func hex(_ digest: SHA256.Digest) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
-    }
-
     static func sha256(_ bytes: some DataProtocol) -> String {
-        hex(SHA256.hash(data: bytes))
+        TextFormat.hex(SHA256.hash(data: bytes))
     }
 
     /// SHA-256 of a file, read in chunks.
     static func sha256(fileAt url: URL) throws -> String {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: chunkSize), !chunk.isEmpty {
-            hasher.update(data: chunk)
-        }
-        return hex(hasher.finalize())
+        try FileDigest(path: url.path).hex
     }
 
     /// SHA-256 over a folder: every regular file's relative path and contents, every symlink's target, in
@@ -38,7 +26,7 @@ enum Hashing {
                 break
             }
         }
-        return hex(hasher.finalize())
+        return TextFormat.hex(hasher.finalize())
     }
 }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The toolchain check of `--engine none`: before anything is fetched or compiled, `build-pil21.sh --check` picks
 /// a clang that fits the LLVM tools (llvm-link rejects bitcode from a newer clang), or stops naming what it found

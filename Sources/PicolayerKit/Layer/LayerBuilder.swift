@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What `picolayer build` produced.
 public struct BuildReport: Sendable {

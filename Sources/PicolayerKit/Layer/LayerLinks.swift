@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc
@@ -31,8 +31,8 @@ enum LayerLinks {
         guard parts.count == 2, parts[0] == Substring(LayerStager.libraryFolder), target.hasPrefix("/") else {
             return false
         }
-        let folder = (target as NSString).deletingLastPathComponent
-        let name = (target as NSString).lastPathComponent
+        let folder = PathText.parent(target)
+        let name = PathText.lastComponent(target)
         return systemLibraryFolders.contains(folder) && systemLibraries.contains(name)
             && !target.split(separator: "/").contains("..")
     }

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The live part of `picolayer verify`: a staged layer must answer a real event under the emulator.
 ///
@@ -30,7 +34,7 @@ public enum LayerLiveCheck {
                     + "check free space in the temporary folder (TMPDIR)")
         }
         if sandbox == nil {
-            FileHandle.standardError.write(Data((LiveCheckSandbox.unavailableNotice + "\n").utf8))
+            StandardStreams.writeError(LiveCheckSandbox.unavailableNotice + "\n")
         }
         let configuration = FunctionConfiguration(
             handler: "echo.handler", taskRoot: taskRoot.path, layerDirectory: copy.path, timeout: .seconds(10))
@@ -46,8 +50,8 @@ public enum LayerLiveCheck {
                 } ?? ""
             throw LiveCheckError(detail: "the runtime reported \(type)\(cause): \(answer)")
         }
-        let expected = try JSONSerialization.jsonObject(with: Data(event.utf8)) as? NSDictionary
-        let actual = try? JSONSerialization.jsonObject(with: Data(result.payload)) as? NSDictionary
+        let expected = try JSONValue.parse(Array(event.utf8))
+        let actual = try? JSONValue.parse(result.payload)
         guard let actual, actual == expected else {
             throw LiveCheckError(detail: "an echo handler answered \(answer) to \(event)")
         }
@@ -68,18 +72,19 @@ public enum LayerLiveCheck {
 
     /// The system's words for a file error (`No space left on device`), not Foundation's error domain and code.
     static func reason(_ error: Error) -> String {
-        let nsError = error as NSError
-        if let posix = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(posix.code)))
-        }
-        let path = (nsError.userInfo[NSFilePathErrorKey] as? String).map { " at \($0)" } ?? ""
+        if let file = error as? FileError { return String(cString: strerror(file.code)) + " at \(file.path)" }
         guard let cocoa = error as? CocoaError else { return error.localizedDescription }
+        let path = cocoa.filePath.map { " at \($0)" } ?? ""
         switch cocoa.code {
         case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder" + path
         case .fileWriteOutOfSpace: return "no space left on device" + path
         case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied" + path
         case .fileWriteFileExists: return "something already exists" + path
-        default: return "file error \(cocoa.code.rawValue)" + path
+        default:
+            if let posix = cocoa.underlying as? POSIXError {
+                return String(cString: strerror(posix.code.rawValue)) + path
+            }
+            return "file error \(cocoa.code.rawValue)" + path
         }
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Assembles the layer folder from a pil21 build, the two libraries and the templates.
 ///
@@ -161,14 +161,14 @@ struct LayerStager: Sendable {
         let result = try await runner.run("tar", ["-xzf", source.url.path, "-C", scratch.path])
         guard result.succeeded else {
             throw BuildError.corruptArchive(
-                source: source.origin, reason: result.standardErrorText.trimmingCharacters(in: .whitespacesAndNewlines))
+                source: source.origin, reason: result.standardErrorText.trimmingWhitespaceAndNewlines())
         }
         let top = try FileManager.default.contentsOfDirectory(atPath: scratch.path)
         var root = scratch
         if top.count == 1 {
             let only = scratch.appendingPathComponent(top[0])
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: only.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            var isDirectory = false
+            if FileManager.default.fileExists(atPath: only.path, isDirectory: &isDirectory), isDirectory {
                 root = only
             }
         }
@@ -181,6 +181,6 @@ struct LayerStager: Sendable {
     }
 
     func setMode(_ mode: Int, _ url: URL) throws {
-        try FileManager.default.setAttributes([.posixPermissions: NSNumber(value: mode)], ofItemAtPath: url.path)
+        try FileManager.default.setAttributes([.posixPermissions: Int(mode)], ofItemAtPath: url.path)
     }
 }

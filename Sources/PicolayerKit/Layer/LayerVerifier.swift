@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One thing `verify` found, with what to do about it.
 public struct Finding: Sendable, Equatable, CustomStringConvertible {
@@ -39,7 +39,8 @@ public struct LayerSizes: Sendable, Equatable {
         func row(_ name: String, _ value: Int64, _ limit: Int64) -> String {
             let share = Double(value) * 100 / Double(limit)
             return name.padding(toLength: 18, withPad: " ", startingAt: 0)
-                + String(value).leftPadded(12) + String(limit).leftPadded(14) + String(format: "%9.2f%%", share)
+                + String(value).leftPadded(12) + String(limit).leftPadded(14)
+                + TextFormat.fixed(share, places: 2).leftPadded(9) + "%"
         }
         return [
             "size               " + "bytes".leftPadded(11) + "limit".leftPadded(14) + "    used",
@@ -157,7 +158,7 @@ public struct LayerVerifier: Sendable {
     func checkBootstrap(in layer: URL) -> [Finding] {
         let path = Self.bootstrapPath
         guard let url = Self.fileInside(layer, path) else { return [] }
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             return [
                 Finding(
@@ -166,7 +167,7 @@ public struct LayerVerifier: Sendable {
                     remedy: "build the layer with `picolayer build`, which puts templates/bootstrap there.")
             ]
         }
-        guard !isDirectory.boolValue else {
+        guard !isDirectory else {
             return [
                 Finding(
                     check: "bootstrap-directory", severity: .error, path: path,
@@ -175,9 +176,7 @@ public struct LayerVerifier: Sendable {
             ]
         }
         var findings: [Finding] = []
-        let mode =
-            (try? FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber)?
-            .intValue ?? 0
+        let mode = FileStatus.permissions(url.path) ?? 0
         if mode & 0o111 != 0o111 {
             findings.append(
                 Finding(
@@ -186,9 +185,7 @@ public struct LayerVerifier: Sendable {
                         + "(fork/exec ... permission denied).",
                     remedy: "chmod 0755 bootstrap (and zip with `picolayer package`, which keeps modes)."))
         }
-        let handle = try? FileHandle(forReadingFrom: url)
-        defer { try? handle?.close() }
-        let bytes = Array((try? handle?.read(upToCount: Self.bootstrapReadLimit)) ?? Data())
+        let bytes = (try? OpenFile.reading(url.path).read(upTo: Self.bootstrapReadLimit)) ?? []
         if !bytes.starts(with: Array("#!".utf8)) && !ELFFile.hasMagic(bytes) {
             findings.append(
                 Finding(
@@ -340,11 +337,11 @@ public struct LayerVerifier: Sendable {
 extension LayerVerifier {
     /// Verifies a layer folder, or a zip by unpacking it (modes and symlinks kept) into a temporary folder.
     public func verify(layerAt url: URL) async throws -> VerifyReport {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw BuildError.layerNotFound(url.path)
         }
-        if isDirectory.boolValue {
+        if isDirectory {
             return try await verify(directory: url)
         }
         return try await LayerZipUnpacker.withUnpacked(url) { directory, zippedSize in

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc
@@ -23,7 +23,7 @@ enum LayerZipUnpacker {
         _ zip: URL, _ body: (URL, Int64) async throws -> T
     ) async throws -> T {
         let reader = try ZipReader(contentsOf: zip)
-        let size = (try FileManager.default.attributesOfItem(atPath: zip.path)[.size] as? NSNumber)?.int64Value ?? 0
+        let size = FileStatus.size(zip.path) ?? 0
         let plan = try UnpackPlan(reader: reader)
         guard reader.declaredUncompressedTotal <= unzippedLimit else {
             throw ZipError.overLimit(

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Bubblewrap (`bwrap`) settings for running a layer's bootstrap during `verify`'s live check.
 ///
@@ -15,10 +15,7 @@ struct LiveCheckSandbox: Sendable, Equatable {
 
     /// `bwrap` from PATH when it can start a sandbox on this machine; nil otherwise.
     static func detect(environment: [String: String] = ProcessInfo.processInfo.environment) -> LiveCheckSandbox? {
-        let folders = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
-        guard
-            let path = folders.map({ $0 + "/bwrap" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) })
-        else { return nil }
+        guard let path = ProcessRunner.locate("bwrap", environment: environment) else { return nil }
         let sandbox = LiveCheckSandbox(executable: path)
         return sandbox.works() ? sandbox : nil
     }
@@ -45,15 +42,12 @@ struct LiveCheckSandbox: Sendable, Equatable {
 
     /// Whether a sandbox starts here (containers often forbid namespaces).
     func works() -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
         let scratch = FileManager.default.temporaryDirectory.path
-        process.arguments = Array(arguments(layer: scratch, taskRoot: scratch).dropFirst()) + ["/bin/true"]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+        let request = Spawn.Request(
+            executable: executable,
+            arguments: Array(arguments(layer: scratch, taskRoot: scratch).dropFirst()) + ["/bin/true"],
+            environment: ProcessInfo.processInfo.environment)
+        guard case .success(let pid) = Spawn.start(request) else { return false }
+        return Spawn.blockingWait(pid).status == .exited(0)
     }
 }

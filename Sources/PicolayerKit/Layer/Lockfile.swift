@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `picolayer.lock`: the SHA-256 of every downloaded source, recorded on first use and checked on every build.
 ///
@@ -22,9 +22,9 @@ public struct Lockfile: Sendable, Equatable {
     public init(text: String, path: String) throws {
         var hashes: [String: String] = [:]
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let parts = line.split(separator: " ", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = line.split(separator: " ", maxSplits: 1).map { $0.trimmingWhitespace() }
             guard parts.count == 2, Self.isHash(parts[0]), !parts[1].isEmpty else {
                 throw BuildError.badLockFile(path: path, line: index + 1, text: line)
             }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Compiles pil21 with `build-pil21.sh`, in a container or on this machine, and caches the result.
 ///

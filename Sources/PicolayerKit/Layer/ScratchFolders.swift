@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// The scratch folders `verify` has made and not yet removed, so that SIGINT or SIGTERM can remove them too.

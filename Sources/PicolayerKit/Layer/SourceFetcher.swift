@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Crypto
-import Foundation
+import FoundationEssentials
 import NIOCore
 
 /// Where a source comes from, as the user wrote it.
@@ -29,11 +29,11 @@ public enum SourceLocation: Sendable, Equatable {
     }
 
     private static func local(_ url: URL) throws -> SourceLocation {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw BuildError.sourceNotFound(url.path)
         }
-        return isDirectory.boolValue ? .localDirectory(url) : .localFile(url)
+        return isDirectory ? .localDirectory(url) : .localFile(url)
     }
 
     /// True for `localhost` and loopback address literals; see `LoopbackAddress.contains`.
@@ -232,15 +232,13 @@ public struct SourceFetcher: Sendable {
             throw DownloadFailure(reason: "HTTP \(status)", transient: status == 429 || status >= 500)
         }
         let total = response.headers.first(name: "content-length").flatMap { Int64($0) }
-        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: file)
-        defer { try? handle.close() }
+        let handle = try OpenFile.writing(file.path)
         var hasher = HashingStream()
         var received: Int64 = 0
         do {
             for try await buffer in response.body {
                 let data = Data(buffer.readableBytesView)
-                try handle.write(contentsOf: data)
+                try handle.write(data)
                 hasher.update(data)
                 received += Int64(data.count)
                 reporter.progress(label, received, total)
@@ -262,5 +260,5 @@ struct HashingStream {
 
     mutating func update(_ data: Data) { hasher.update(data: data) }
 
-    func finalize() -> String { Hashing.hex(hasher.finalize()) }
+    func finalize() -> String { TextFormat.hex(hasher.finalize()) }
 }

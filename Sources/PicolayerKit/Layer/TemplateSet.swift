@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The files of `templates/`: `bootstrap`, the runtime's `*.l` files and `build-pil21.sh`.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The entries of a layer zip, their names checked before anything is written.
 ///

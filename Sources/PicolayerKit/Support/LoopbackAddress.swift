@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc
@@ -15,7 +15,7 @@ public enum LoopbackAddress {
     /// without IPv6 brackets. The host is parsed as an address, never resolved: `127.evil.example` is a name, and
     /// names other than `localhost` are not loopback.
     public static func contains(_ host: String) -> Bool {
-        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        let bare = host.trimming(["[", "]"]).lowercased()
         if bare == "localhost" { return true }
         var v4 = in_addr()
         if inet_pton(AF_INET, bare, &v4) == 1 {

@@ -1,4 +1,9 @@
-import Foundation
+import FoundationEssentials
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What a child process left behind once it exited.
 public struct ProcessResult: Sendable {
@@ -60,8 +65,8 @@ public struct ProcessRunner: Sendable {
         let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for directory in path.split(separator: ":") where !directory.isEmpty {
             let candidate = "\(directory)/\(program)"
-            var isDirectory: ObjCBool = false
-            if fileManager.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
+            var isDirectory = false
+            if fileManager.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory,
                 fileManager.isExecutableFile(atPath: candidate)
             {
                 return candidate
@@ -72,11 +77,8 @@ public struct ProcessRunner: Sendable {
 
     /// Runs `program` with `arguments` and waits for it to exit. Cancelling the task kills the child.
     ///
-    /// With `killsProcessGroup`, cancelling (or a signal to picolayer) kills the child's whole process group:
-    /// a grandchild left running in the background goes too. That matters beyond tidiness: Foundation reports the
-    /// child's exit only once every process holding the descriptors it inherited has closed them, so a lingering
-    /// grandchild would otherwise keep `run` waiting forever. (Foundation starts each child as the leader of a
-    /// process group of its own.)
+    /// With `killsProcessGroup`, the child starts as the leader of a process group of its own, and cancelling
+    /// (or a signal to picolayer) kills that whole group: a grandchild left running in the background goes too.
     public func run(
         _ program: String,
         _ arguments: [String],
@@ -89,63 +91,47 @@ public struct ProcessRunner: Sendable {
         }
         let scratch = try ScratchDirectory.create(kind: "proc")
         defer { ScratchDirectory.remove(scratch) }
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-        process.standardInput = FileHandle.nullDevice
-
         let stdoutURL = scratch.appendingPathComponent("stdout")
         let stderrURL = scratch.appendingPathComponent("stderr")
-        var handles: [FileHandle] = []
-        defer { for handle in handles { try? handle.close() } }
+
+        var request = Spawn.Request(
+            executable: executable, arguments: arguments, environment: environment,
+            directory: currentDirectory?.path, grouping: grouped ? .ownGroup : .inherit)
+        var files: [OpenFile] = []
         switch output {
         case .capture:
-            _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-            _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-            let out = try FileHandle(forWritingTo: stdoutURL)
-            let err = try FileHandle(forWritingTo: stderrURL)
-            handles = [out, err]
-            process.standardOutput = out
-            process.standardError = err
+            files = [try OpenFile.writing(stdoutURL.path), try OpenFile.writing(stderrURL.path)]
+            (request.standardOutput, request.standardError) = (files[0].descriptor, files[1].descriptor)
         case .appendToFile(let log):
-            if !FileManager.default.fileExists(atPath: log.path) {
-                _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            }
-            let handle = try FileHandle(forWritingTo: log)
-            try handle.seekToEnd()
-            handles = [handle]
-            process.standardOutput = handle
-            process.standardError = handle
+            files = [try OpenFile.writing(log.path, append: true)]
+            (request.standardOutput, request.standardError) = (files[0].descriptor, files[0].descriptor)
         case .inherit:
-            process.standardOutput = FileHandle.standardOutput
-            process.standardError = FileHandle.standardError
+            (request.standardOutput, request.standardError) = (1, 2)
         }
-
-        let status: Int32 = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, Error>) in
-                process.terminationHandler = { finished in
-                    continuation.resume(returning: finished.terminationStatus)
-                }
-                do {
-                    try process.run()
-                    TemporaryPaths.shared.registerChild(process.processIdentifier, ownGroup: grouped)
-                } catch {
-                    process.terminationHandler = nil
-                    continuation.resume(
-                        throwing: ProcessRunnerError.couldNotStart(program: executable, reason: "\(error)"))
-                }
-            }
+        let started = Spawn.start(request)
+        for file in files { file.close() }
+        let pid: pid_t
+        switch started {
+        case .success(let child): pid = child
+        case .failure(let failure):
+            throw ProcessRunnerError.couldNotStart(
+                program: executable, reason: String(cString: strerror(failure.errno)))
+        }
+        TemporaryPaths.shared.registerChild(pid, ownGroup: grouped)
+        let exited = Mutex(false)
+        let status: Int32 = await withTaskCancellationHandler {
+            let (status, _) = await Spawn.waitForExit(pid)
+            exited.withLock { $0 = true }
+            return status.code
         } onCancel: {
-            // SIGKILL, not SIGTERM: children inherit the signal mask of the thread that spawned them, and
-            // Dispatch's threads may block SIGTERM.
-            let pid = process.processIdentifier
-            if grouped, pid > 0 { kill(-pid, SIGKILL) }
-            if process.isRunning { kill(pid, SIGKILL) }
+            // SIGKILL, not SIGTERM: a child may block or ignore SIGTERM. Never a pid already reaped (and reused).
+            exited.withLock { done in
+                guard !done else { return }
+                if grouped { kill(-pid, SIGKILL) }
+                kill(pid, SIGKILL)
+            }
         }
-        TemporaryPaths.shared.unregisterChild(process.processIdentifier)
+        TemporaryPaths.shared.unregisterChild(pid)
 
         guard case .capture = output else {
             return ProcessResult(exitStatus: status, standardOutput: [], standardError: [])

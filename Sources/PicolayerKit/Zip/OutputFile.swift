@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc
@@ -25,13 +25,13 @@ final class OutputFile {
 
     init(target: String) throws(ZipError) {
         targetPath = target
-        let folder = (target as NSString).deletingLastPathComponent
+        let folder = PathText.parent(target)
         let folderPath = folder.isEmpty ? "." : folder
         var info = stat()
         guard stat(folderPath, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
             throw ZipError.outputFolderMissing(folderPath)
         }
-        let name = (target as NSString).lastPathComponent
+        let name = PathText.lastComponent(target)
         // Temporaries of killed runs (their PID is gone) are removed first; live ones are left alone.
         TemporaryPaths.shared.sweepStale(in: folderPath) { entry in
             entry.hasPrefix("." + name + ".tmp-") ? ScratchNames.zipTemporaryPID(entry) : nil

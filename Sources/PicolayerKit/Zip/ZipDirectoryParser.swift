@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reads and checks the end records and the central directory of a zip that may be hostile.
 ///

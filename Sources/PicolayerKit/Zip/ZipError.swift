@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Why a zip could not be written or read. Each message names the path involved and what to do next.
 public enum ZipError: LocalizedError, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reads the central directory of a zip and the contents of its entries (Zip64 included).
 ///

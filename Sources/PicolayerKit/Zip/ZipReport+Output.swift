@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension ZipReport {
     /// The report as people read it: counts, sizes and both forms of the SHA-256.
@@ -32,6 +32,6 @@ public enum ByteCount {
             value /= 1000
             unit += 1
         }
-        return String(format: "%.1f %@ (%llu bytes)", value, units[unit], bytes)
+        return "\(TextFormat.fixed(value, places: 1)) \(units[unit]) (\(bytes) bytes)"
     }
 }

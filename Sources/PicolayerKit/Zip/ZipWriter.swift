@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 
 /// How `ZipWriter` compresses and stamps entries.
 public struct ZipOptions: Sendable {
@@ -187,8 +187,7 @@ public struct ZipWriter: Sendable {
     }
 
     private func currentSize(_ path: String) -> UInt64 {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value
-        return size ?? 0
+        FileStatus.size(path).map { UInt64($0) } ?? 0
     }
 }
 
@@ -454,7 +453,7 @@ extension OutputFile {
         }
         let digest = Array(hasher.finalize())
         try commit()
-        let hex = digest.map { String(format: "%02x", $0) }.joined()
+        let hex = TextFormat.hex(digest)
         return (hex, Data(digest).base64EncodedString())
     }
 }

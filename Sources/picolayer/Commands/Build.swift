@@ -1,7 +1,11 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import PicolayerKit
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension Engine: ExpressibleByArgument {}
 extension Architecture: ExpressibleByArgument {}
@@ -138,7 +142,7 @@ extension BuildReporter {
         let lastShown = ProgressMemory()
         return BuildReporter(
             line: { text in
-                if interactive { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
+                if interactive { StandardStreams.writeError("\r\u{1b}[K") }
                 print(text)
             },
             progress: { label, received, total in
@@ -147,9 +151,9 @@ extension BuildReporter {
                 guard lastShown.advance(label: label, bucket: received / step) else { return }
                 let amount = total.map { "\(received * 100 / max($0, 1))% of \($0) bytes" } ?? "\(received) bytes"
                 if interactive {
-                    FileHandle.standardError.write(Data("\r\u{1b}[K\(label): \(amount)".utf8))
+                    StandardStreams.writeError("\r\u{1b}[K\(label): \(amount)")
                 } else {
-                    FileHandle.standardError.write(Data("\(label): \(amount)\n".utf8))
+                    StandardStreams.writeError("\(label): \(amount)\n")
                 }
             })
     }

@@ -1,6 +1,10 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import PicolayerKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension Picolayer {
     /// `picolayer invoke`: runs events through one warm local runtime, as Lambda would.
@@ -44,8 +48,8 @@ extension Picolayer {
                 var failed = false
                 for payload in payloads {
                     let result = try await lambda.invoke(payload)
-                    FileHandle.standardOutput.write(Data(result.payload))
-                    if events != nil { FileHandle.standardOutput.write(Data("\n".utf8)) }
+                    StandardStreams.writeOutput(result.payload)
+                    if events != nil { StandardStreams.writeOutput("\n") }
                     failed = failed || result.isError
                 }
                 return failed
@@ -99,7 +103,7 @@ extension Picolayer {
         }
 
         private func read(_ path: String) throws -> [UInt8] {
-            if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
+            if path == "-" { return try OpenFile.standardInput().readToEnd() }
             do {
                 return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
             } catch {

@@ -1,6 +1,10 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import PicolayerKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension Picolayer {
     struct Package: AsyncParsableCommand {
@@ -48,7 +52,7 @@ extension Picolayer {
                 print(report.summary)
             }
             for warning in report.warnings {
-                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+                StandardStreams.writeError("warning: \(warning)\n")
             }
         }
 

@@ -1,6 +1,10 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import PicolayerKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension Picolayer {
     struct Publish: AsyncParsableCommand {
@@ -78,7 +82,7 @@ extension Picolayer {
             let context = aws.context
             let regionList: [String]
             if let regions {
-                regionList = regions.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                regionList = regions.split(separator: ",").map { $0.trimmingWhitespace() }
                     .filter { !$0.isEmpty }
             } else {
                 regionList = [try RegionResolver.resolve(flag: region, context: context)]

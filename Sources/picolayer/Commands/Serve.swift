@@ -1,6 +1,10 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import PicolayerKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension Picolayer {
     /// `picolayer serve`: the Lambda Invoke API on 127.0.0.1 for aws-cli, boto3 and curl.

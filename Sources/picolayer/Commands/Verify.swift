@@ -1,6 +1,10 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import PicolayerKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension Picolayer {
     struct Verify: AsyncParsableCommand {
@@ -35,8 +39,8 @@ extension Picolayer {
             let interrupt = Task {
                 guard let signal = await Interrupt.wait() else { return }
                 ScratchFolders.removeAll()
-                FileHandle.standardError.write(Data("picolayer verify: \(signal): stopped, scratch removed\n".utf8))
-                Foundation.exit(130)
+                StandardStreams.writeError("picolayer verify: \(signal): stopped, scratch removed\n")
+                Glibc.exit(130)
             }
             defer { interrupt.cancel() }
             let url = URL(fileURLWithPath: layer)

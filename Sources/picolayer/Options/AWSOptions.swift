@@ -1,6 +1,10 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import PicolayerKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The AWS settings `publish`, `deploy` and `whoami` share: which profile, which endpoint, how much to say.
 struct AWSOptions: ParsableArguments {
@@ -62,5 +66,5 @@ struct AWSOptions: ParsableArguments {
 }
 
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    StandardStreams.writeError(text + "\n")
 }

@@ -1,6 +1,10 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import PicolayerKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The function settings `invoke` and `serve` share: what Lambda would hold in the function's configuration.
 struct EmulatorOptions: ParsableArguments {

@@ -1,5 +1,9 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `--env NAME=VALUE` values (repeatable) as a map: the value may be empty or hold `=`, the name may not be empty.
 /// `invoke`, `serve` and `deploy` read their `--env` through this.
 func environmentAssignments(_ items: [String]) throws -> [String: String] {

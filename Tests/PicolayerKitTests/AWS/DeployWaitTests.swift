@@ -230,8 +230,8 @@ struct DeployPlanTests {
             json: [
                 "FunctionName": "fn", "FunctionArn": "arn:aws:lambda:us-east-1:1:function:fn",
                 "Handler": "main.handler",
-                "MemorySize": 128, "Timeout": 3, "Layers": layers.map { ["Arn": $0, "CodeSize": 1] },
-                "Environment": ["Variables": environment],
+                "MemorySize": 128, "Timeout": 3, "Layers": .array(layers.map { ["Arn": .string($0), "CodeSize": 1] }),
+                "Environment": ["Variables": JSONValue(environment)],
             ], operation: "test")
     }
 

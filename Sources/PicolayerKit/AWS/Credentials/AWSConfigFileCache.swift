@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 #if canImport(Glibc)
@@ -25,7 +25,7 @@ final class AWSConfigFileCache: Sendable {
     /// Where warnings go; stderr, except in tests.
     let warn: @Sendable (String) -> Void
 
-    init(warn: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
+    init(warn: @escaping @Sendable (String) -> Void = { StandardStreams.writeError($0 + "\n") }) {
         self.warn = warn
     }
 

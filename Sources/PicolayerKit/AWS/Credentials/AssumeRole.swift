@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension AWSConfigContext {
     /// Profile `name` as the AWS CLI sees it: `[default]`/`[profile NAME]` of the config file with the keys of
@@ -49,7 +49,7 @@ extension CredentialProvider {
     }
 
     private static func nonEmpty(_ value: String?) -> String? {
-        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        guard let value = value?.trimmingWhitespace(), !value.isEmpty else { return nil }
         return value
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension CredentialProvider {
     /// The ECS task role / EKS Pod Identity endpoint: `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` or
@@ -138,14 +138,14 @@ struct CredentialDocument {
     var expiration: Date?
     var accountId: String?
     /// The whole object, for fields only one source has (`Version`, `Code`).
-    var object: [String: Any]
+    var object: [String: JSONValue]
 
     static func decode(_ body: [UInt8], tokenKey: String, source: String) throws -> CredentialDocument {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+        guard let object = JSONValue.object(parsing: body) else {
             throw AWSError.invalidCredentials(
                 source: source, reason: "the answer is not a JSON object: \(snippet(body, redacted: true))")
         }
-        func text(_ key: String) -> String? { (object[key] as? String).flatMap { $0.isEmpty ? nil : $0 } }
+        func text(_ key: String) -> String? { object[key]?.string.flatMap { $0.isEmpty ? nil : $0 } }
         let missing = ["AccessKeyId", "SecretAccessKey"].filter { text($0) == nil }
         guard missing.isEmpty, let keyId = text("AccessKeyId"), let secret = text("SecretAccessKey") else {
             throw AWSError.invalidCredentials(

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where an `AWSClient` gets the credentials for each request. Asked once per attempt, so that temporary
 /// credentials are refreshed in the middle of a long multi-region publish.
@@ -76,22 +76,17 @@ public enum AWSDate {
     /// ISO 8601 / RFC 3339 with or without fractional seconds, `Z` or an offset (`2026-11-24T12:00:00Z`,
     /// `2026-11-24T12:00:00.123+00:00`); also the `UTC` suffix that `aws sso login` writes in its cache.
     public static func parse(_ text: String) -> Date? {
-        var value = text.trimmingCharacters(in: .whitespaces)
-        if value.hasSuffix("UTC") { value = value.dropLast(3).trimmingCharacters(in: .whitespaces) + "Z" }
-        for options: ISO8601DateFormatter.Options in [
-            [.withInternetDateTime], [.withInternetDateTime, .withFractionalSeconds],
-        ] {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = options
-            if let date = formatter.date(from: value) { return date }
+        var value = text.trimmingWhitespace()
+        if value.hasSuffix("UTC") { value = value.dropLast(3).trimmingWhitespace() + "Z" }
+        for fractional in [false, true] {
+            let style = Date.ISO8601FormatStyle(includingFractionalSeconds: fractional)
+            if let date = try? style.parse(value) { return date }
         }
         return nil
     }
 
     /// `2026-11-24T12:00:00Z`.
     public static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        date.ISO8601Format(Date.ISO8601FormatStyle())
     }
 }

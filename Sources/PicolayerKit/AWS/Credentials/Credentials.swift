@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// AWS access keys. `description` never shows the secret or the session token.
 public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
@@ -44,7 +44,8 @@ public struct AWSConfigContext: Sendable {
 
     public init(environment: [String: String], homeDirectory: String? = nil, explicitProfile: String? = nil) {
         self.environment = environment
-        self.homeDirectory = homeDirectory ?? environment["HOME"] ?? NSHomeDirectory()
+        self.homeDirectory =
+            homeDirectory ?? environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
         self.explicitProfile = explicitProfile
     }
 
@@ -288,7 +289,7 @@ public struct AWSConfigFile: Sendable {
         var ignored: [(line: Int, reason: String)] = []
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         for (index, rawLine) in lines.enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") && line.hasSuffix("]") {
                 let name = line.dropFirst().dropLast().split(whereSeparator: \.isWhitespace).joined(separator: " ")
@@ -309,8 +310,8 @@ public struct AWSConfigFile: Sendable {
                 ignored.append((index + 1, "not `[section]`, `key = value` or a comment"))
                 continue
             }
-            let key = line[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<eq].trimmingWhitespace().lowercased()
+            let value = line[line.index(after: eq)...].trimmingWhitespace()
             sections[section]?[key] = value
             lastKey = key
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension CredentialProvider {
     /// GitHub Actions' own OIDC token: with `ACTIONS_ID_TOKEN_REQUEST_URL` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN` (set
@@ -79,8 +79,8 @@ public enum GitHubActionsCredentials {
                     + CredentialDocument.snippet(response.body),
                 remedy: "Give the job `permissions: id-token: write` (and `contents: read`).")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-            let token = object["value"] as? String, !token.isEmpty
+        guard let object = JSONValue.object(parsing: response.body),
+            let token = object["value"]?.string, !token.isEmpty
         else {
             throw AWSError.invalidCredentials(
                 source: source,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension CredentialProvider {
     /// The EC2 instance's role through the instance metadata service, IMDSv2 only (a session token first).
@@ -53,7 +53,7 @@ public enum InstanceMetadataCredentials {
         default:
             return (nil, "\(label) answered the IMDSv2 token request with HTTP \(tokenReply.status)")
         }
-        let token = String(decoding: tokenReply.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = String(decoding: tokenReply.body, as: UTF8.self).trimmingWhitespaceAndNewlines()
         let authorized = [(tokenHeader, token)]
 
         let rolesReply: HTTPResponse
@@ -70,7 +70,7 @@ public enum InstanceMetadataCredentials {
         }
         let role =
             String(decoding: rolesReply.body, as: UTF8.self)
-            .split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            .split(whereSeparator: \.isNewline).first.map { $0.trimmingWhitespace() } ?? ""
         guard !role.isEmpty else {
             return (nil, "\(label): no IAM role is attached to this instance (attach an instance profile)")
         }
@@ -90,7 +90,7 @@ public enum InstanceMetadataCredentials {
                 remedy: "Check the instance profile attached to the instance.")
         }
         let document = try CredentialDocument.decode(credentialsReply.body, tokenKey: "Token", source: source)
-        if let code = document.object["Code"] as? String, code != "Success" {
+        if let code = document.object["Code"]?.string, code != "Success" {
             throw AWSError.credentialSourceFailed(
                 source: source, reason: "the metadata service reports Code \(code)",
                 remedy: "Check the instance profile's role (it must exist and trust ec2.amazonaws.com).")

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension CredentialProvider {
     /// `credential_process` in the profile: a command whose stdout is a JSON credential document (Version 1).
@@ -70,7 +70,7 @@ public enum ProcessCredentials {
                 remedy: "Fix credential_process in \(label).")
         }
         guard result.succeeded else {
-            let stderr = result.standardErrorText.trimmingCharacters(in: .whitespacesAndNewlines)
+            let stderr = result.standardErrorText.trimmingWhitespaceAndNewlines()
             throw AWSError.credentialSourceFailed(
                 source: source,
                 reason: "\(program) exited with status \(result.exitStatus)"
@@ -78,7 +78,7 @@ public enum ProcessCredentials {
                 remedy: "Run it yourself to see what it needs.")
         }
         let document = try CredentialDocument.decode(result.standardOutput, tokenKey: "SessionToken", source: source)
-        guard let version = document.object["Version"] as? Int, version == 1 else {
+        guard let version = document.object["Version"]?.int, version == 1 else {
             throw AWSError.invalidCredentials(
                 source: source, reason: "its output must have \"Version\": 1 (the only version AWS defines)")
         }

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 
 extension CredentialProvider {
     /// IAM Identity Center: the token `aws sso login` cached, exchanged for role credentials (GetRoleCredentials).
@@ -78,7 +78,7 @@ public enum SSOCredentials {
     static func cachePath(_ settings: Settings, homeDirectory: String) -> String {
         let key = settings.session ?? settings.startURL
         let digest = Insecure.SHA1.hash(data: Array(key.utf8))
-        return homeDirectory + "/.aws/sso/cache/" + SigV4Signer.hex(Array(digest)) + ".json"
+        return homeDirectory + "/.aws/sso/cache/" + TextFormat.hex(digest) + ".json"
     }
 
     static func credentials(
@@ -93,9 +93,9 @@ public enum SSOCredentials {
             throw AWSError.credentialSourceFailed(
                 source: source, reason: "no cached SSO token at \(path) (you have not logged in)", remedy: login)
         }
-        guard let cache = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let token = cache["accessToken"] as? String, !token.isEmpty,
-            let expiresText = cache["expiresAt"] as? String
+        guard let cache = JSONValue.object(parsing: data),
+            let token = cache["accessToken"]?.string, !token.isEmpty,
+            let expiresText = cache["expiresAt"]?.string
         else {
             throw AWSError.credentialSourceFailed(
                 source: source, reason: "the cached SSO token \(path) has no accessToken/expiresAt", remedy: login)
@@ -147,19 +147,16 @@ public enum SSOCredentials {
 
     /// `{"roleCredentials": {accessKeyId, secretAccessKey, sessionToken, expiration (epoch milliseconds)}}`.
     static func roleCredentials(_ body: [UInt8], source: String, accountId: String) throws -> AWSCredentials {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-            let role = object["roleCredentials"] as? [String: Any],
-            let keyId = role["accessKeyId"] as? String, !keyId.isEmpty,
-            let secret = role["secretAccessKey"] as? String, !secret.isEmpty
+        guard let role = JSONValue.object(parsing: body)?["roleCredentials"]?.object,
+            let keyId = role["accessKeyId"]?.string, !keyId.isEmpty,
+            let secret = role["secretAccessKey"]?.string, !secret.isEmpty
         else {
             throw AWSError.invalidResponse(
                 operation: "GetRoleCredentials", reason: "no roleCredentials with accessKeyId and secretAccessKey")
         }
-        let expiration = (role["expiration"] as? NSNumber).map {
-            Date(timeIntervalSince1970: $0.doubleValue / 1000)
-        }
+        let expiration = role["expiration"]?.double.map { Date(timeIntervalSince1970: $0 / 1000) }
         return AWSCredentials(
-            accessKeyId: keyId, secretAccessKey: secret, sessionToken: role["sessionToken"] as? String,
+            accessKeyId: keyId, secretAccessKey: secret, sessionToken: role["sessionToken"]?.string,
             source: source, expiration: expiration, accountId: accountId)
     }
 }

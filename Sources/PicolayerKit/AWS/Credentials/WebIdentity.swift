@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension CredentialProvider {
     /// `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN` (+ `AWS_ROLE_SESSION_NAME`), or the profile keys
@@ -62,7 +62,7 @@ public enum WebIdentityCredentials {
         let token: String
         do {
             token = try String(contentsOfFile: settings.tokenFile, encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+                .trimmingWhitespaceAndNewlines()
         } catch {
             throw AWSError.credentialSourceFailed(
                 source: source, reason: "cannot read the token file: \(error.localizedDescription)",
