@@ -246,7 +246,7 @@ public struct DeployReport: Sendable, Codable, Equatable {
             ("state", "\(state ?? "-") / \(lastUpdateStatus ?? "-")"),
             ("version", publishedVersionArn ?? "-"),
         ]
-        return rows.map { $0.0.padding(toLength: 14, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
+        return rows.map { $0.0.rightPadded(14) + $0.1 }.joined(separator: "\n")
     }
 
     /// The report as one JSON object, keys sorted.
@@ -333,7 +333,7 @@ public struct Deployer: Sendable {
     /// The reason from a `ZipError.notAZip` without its advice to run `picolayer package`.
     static func zipReason(_ error: Error) -> String {
         if case ZipError.notAZip(_, let reason) = error { return reason }
-        return error.localizedDescription
+        return ErrorText.describe(error)
     }
 
     /// Warns when the handler's file (`path/file.function` names `path/file.l`) is not in the folder.

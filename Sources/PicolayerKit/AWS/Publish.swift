@@ -142,7 +142,7 @@ public struct PublishReport: Sendable, Codable, Equatable {
         let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
             row.enumerated().map { index, cell in
-                index < 4 ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) : cell
+                index < 4 ? cell.rightPadded(widths[index]) : cell
             }.joined(separator: "  ")
         }.joined(separator: "\n")
     }
@@ -217,7 +217,7 @@ public struct Publisher: Sendable {
         do {
             reader = try ZipReader(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw PublishError.architectureUnknown(path: path, reason: error.localizedDescription)
+            throw PublishError.architectureUnknown(path: path, reason: ErrorText.describe(error))
         }
         guard let entry = LayerArchitecture.binaryPaths.lazy.compactMap({ reader.entry(named: $0) }).first else {
             throw PublishError.architectureUnknown(
@@ -227,7 +227,7 @@ public struct Publisher: Sendable {
         do {
             bytes = try reader.contents(of: entry)
         } catch {
-            throw PublishError.architectureUnknown(path: path, reason: error.localizedDescription)
+            throw PublishError.architectureUnknown(path: path, reason: ErrorText.describe(error))
         }
         guard let architecture = LayerArchitecture.fromELFHeader(Array(bytes.prefix(64))) else {
             throw PublishError.architectureUnknown(
@@ -305,7 +305,7 @@ public struct Publisher: Sendable {
             let (lambda, s3) = try clients(region: region)
             let config = configuration
             let useS3 = config.s3Bucket != nil || plan.zip.size > config.inlineLimit
-            let bucket = config.s3Bucket.map { $0.replacingOccurrences(of: "{region}", with: region) }
+            let bucket = config.s3Bucket.map { $0.replacing("{region}", with: region) }
             let key = "picolayer/\(config.layerName.split(separator: ":").last ?? "layer")/\(plan.zip.sha256Hex).zip"
             let content: LambdaClient.LayerContent =
                 useS3 ? .s3(bucket: bucket ?? "", key: key) : .zipFile(path: plan.zip.path, size: plan.zip.size)
@@ -366,7 +366,7 @@ public struct Publisher: Sendable {
             }
         } catch {
             result.status = .failed
-            result.error = error.localizedDescription
+            result.error = ErrorText.describe(error)
         }
         return result
     }
@@ -415,7 +415,7 @@ public struct Publisher: Sendable {
         }
         log(
             "[\(region)] dry run, nothing sent:\n"
-                + lines.map { "  " + $0.replacingOccurrences(of: "\n", with: "\n    ") }.joined(separator: "\n"))
+                + lines.map { "  " + $0.replacing("\n", with: "\n    ") }.joined(separator: "\n"))
     }
 
     static func redacted(_ signed: SignedRequest, endpoint: AWSEndpoint, bodyLength: Int64, inline: Bool) -> String {

@@ -37,7 +37,7 @@ public struct WhoamiReport: Sendable, Codable, Equatable {
             let minutes = Int(date.timeIntervalSince(now) / 60)
             rows.append(("Expires", "\(expiration) (\(minutes >= 0 ? "in \(minutes) min" : "expired"))"))
         }
-        return rows.map { "\($0.0 + ":")".padding(toLength: 9, withPad: " ", startingAt: 0) + $0.1 }
+        return rows.map { ($0.0 + ":").rightPadded(9) + $0.1 }
             .joined(separator: "\n")
     }
 

@@ -16,7 +16,7 @@ public enum EventPayload {
             _ = try JSONValue.parse(payload)
             return nil
         } catch {
-            return "it is not valid JSON (\(error.localizedDescription))"
+            return "it is not valid JSON (\(ErrorText.describe(error)))"
         }
     }
 

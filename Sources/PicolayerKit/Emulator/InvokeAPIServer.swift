@@ -100,7 +100,7 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             fail(.notFound, "UnknownOperationException", "No such operation: \(head.method.rawValue) \(path)")
             return
         }
-        let decodedName = name.removingPercentEncoding ?? name
+        let decodedName = name.percentDecoded ?? name
         guard functionNames.contains(decodedName) else {
             fail(.notFound, "ResourceNotFoundException", "Function not found: \(decodedName)")
             return
@@ -152,7 +152,7 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 do {
                     _ = try await pool.invoke(event, clientContext: clientContextText, traceID: traceID)
                 } catch {
-                    log("picolayer serve: event invocation failed: \(error.localizedDescription)\n")
+                    log("picolayer serve: event invocation failed: \(ErrorText.describe(error))\n")
                 }
             }
             context.writeHTTPResponse(status: .accepted, body: nil, keepAlive: keepAlive)

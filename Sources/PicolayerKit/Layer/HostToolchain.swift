@@ -40,7 +40,7 @@ struct HostToolchain: Sendable {
                 installed: install)
         }
         let picked = lines.last { $0.contains("compiler ") } ?? lines.last ?? "toolchain fits"
-        reporter.line("toolchain: \(picked.replacingOccurrences(of: "build-pil21: ", with: ""))")
+        reporter.line("toolchain: \(picked.replacing("build-pil21: ", with: ""))")
         return picked
     }
 }

@@ -73,25 +73,13 @@ public enum LayerLiveCheck {
     /// The system's words for a file error (`No space left on device`), not Foundation's error domain and code.
     static func reason(_ error: Error) -> String {
         if let file = error as? FileError { return String(cString: strerror(file.code)) + " at \(file.path)" }
-        guard let cocoa = error as? CocoaError else { return error.localizedDescription }
-        let path = cocoa.filePath.map { " at \($0)" } ?? ""
-        switch cocoa.code {
-        case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder" + path
-        case .fileWriteOutOfSpace: return "no space left on device" + path
-        case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied" + path
-        case .fileWriteFileExists: return "something already exists" + path
-        default:
-            if let posix = cocoa.underlying as? POSIXError {
-                return String(cString: strerror(posix.code.rawValue)) + path
-            }
-            return "file error \(cocoa.code.rawValue)" + path
-        }
+        return ErrorText.describe(error)
     }
 
     /// The library the dynamic loader could not find, from its `error while loading shared libraries: NAME:`.
     static func missingLibrary(in log: String) -> String? {
         let marker = "error while loading shared libraries: "
-        guard let range = log.range(of: marker) else { return nil }
+        guard let range = log.firstRange(of: marker) else { return nil }
         let name = log[range.upperBound...].prefix { $0 != ":" && !$0.isNewline }
         return name.isEmpty ? nil : String(name.prefix(255))
     }

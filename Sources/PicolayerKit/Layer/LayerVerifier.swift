@@ -38,7 +38,7 @@ public struct LayerSizes: Sendable, Equatable {
     public var table: String {
         func row(_ name: String, _ value: Int64, _ limit: Int64) -> String {
             let share = Double(value) * 100 / Double(limit)
-            return name.padding(toLength: 18, withPad: " ", startingAt: 0)
+            return name.rightPadded(18)
                 + String(value).leftPadded(12) + String(limit).leftPadded(14)
                 + TextFormat.fixed(share, places: 2).leftPadded(9) + "%"
         }
@@ -48,12 +48,6 @@ public struct LayerSizes: Sendable, Equatable {
             row("unzipped", unzipped, Self.unzippedLimit),
             "\(fileCount) files",
         ].joined(separator: "\n")
-    }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }
 
@@ -134,7 +128,7 @@ public struct LayerVerifier: Sendable {
                     Finding(
                         check: "live", severity: .error, path: Self.bootstrapPath,
                         message:
-                            "the layer did not answer a test event under the emulator: \(error.localizedDescription)",
+                            "the layer did not answer a test event under the emulator: \(ErrorText.describe(error))",
                         remedy: "run `picolayer invoke` on the layer to see the runtime's output."))
             }
         } else {
@@ -278,7 +272,7 @@ public struct LayerVerifier: Sendable {
                 findings.append(
                     Finding(
                         check: "elf-unreadable", severity: .error, path: path,
-                        message: "cannot read this ELF file: \(error.localizedDescription).",
+                        message: "cannot read this ELF file: \(ErrorText.describe(error)).",
                         remedy: "rebuild the layer."))
                 continue
             }

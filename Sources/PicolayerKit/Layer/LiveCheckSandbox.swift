@@ -37,7 +37,7 @@ struct LiveCheckSandbox: Sendable, Equatable {
     }
 
     static func quoted(_ word: String) -> String {
-        "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        "'" + word.replacing("'", with: "'\\''") + "'"
     }
 
     /// Whether a sandbox starts here (containers often forbid namespaces).

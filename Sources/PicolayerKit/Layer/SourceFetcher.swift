@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Crypto
 import FoundationEssentials
 import NIOCore
+import NIOHTTP1
 
 /// Where a source comes from, as the user wrote it.
 public enum SourceLocation: Sendable, Equatable {

@@ -26,7 +26,7 @@ public enum ScratchNames {
 
     /// The PID in a zip temporary's name, or nil when `name` is not one.
     public static func zipTemporaryPID(_ name: String) -> pid_t? {
-        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards),
+        guard name.hasPrefix("."), let marker = name.ranges(of: ".tmp-").last,
             marker.lowerBound > name.index(after: name.startIndex)
         else { return nil }
         let parts = name[marker.upperBound...].split(separator: "-", omittingEmptySubsequences: false)

@@ -107,7 +107,7 @@ extension Picolayer {
             do {
                 return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
             } catch {
-                throw EmulatorError.unreadableFile(path: path, reason: error.localizedDescription)
+                throw EmulatorError.unreadableFile(path: path, reason: ErrorText.describe(error))
             }
         }
     }

@@ -74,7 +74,7 @@ extension Picolayer {
             if region != nil && regions != nil { throw ValidationError("Use --region or --regions, not both.") }
             if maxConcurrency < 1 { throw ValidationError("--max-concurrency must be at least 1.") }
             if !PublishConfiguration.isValidLayerName(layerName) {
-                throw ValidationError(PublishError.invalidLayerName(layerName).localizedDescription)
+                throw ValidationError(ErrorText.describe(PublishError.invalidLayerName(layerName)))
             }
         }
 
@@ -103,7 +103,7 @@ extension Picolayer {
                     credentials = resolved.source
                     if showProgress { printError("credentials: \(resolved.first.source)") }
                 } catch let error as AWSError where dryRun {
-                    printError("note: \(error.localizedDescription)\n(dry run continues with a placeholder key)")
+                    printError("note: \(ErrorText.describe(error))\n(dry run continues with a placeholder key)")
                     credentials = .fixed(
                         AWSCredentials(
                             accessKeyId: "AKIDPLACEHOLDER", secretAccessKey: "placeholder",

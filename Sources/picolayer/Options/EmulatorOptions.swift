@@ -49,7 +49,7 @@ struct EmulatorOptions: ParsableArguments {
             do {
                 text = try String(contentsOfFile: envFile, encoding: .utf8)
             } catch {
-                throw EmulatorError.unreadableFile(path: envFile, reason: error.localizedDescription)
+                throw EmulatorError.unreadableFile(path: envFile, reason: ErrorText.describe(error))
             }
             environment = try EnvironmentFile.parse(text, file: envFile)
         }

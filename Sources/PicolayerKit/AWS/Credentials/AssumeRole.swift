@@ -188,7 +188,7 @@ extension CredentialProvider {
             return assumed.credentials
         } catch let error as AWSError {
             throw AWSError.credentialSourceFailed(
-                source: "profile \(name)", reason: "AssumeRole \(roleArn) failed: \(error.localizedDescription)",
+                source: "profile \(name)", reason: "AssumeRole \(roleArn) failed: \(ErrorText.describe(error))",
                 remedy:
                     "Check that \(sourceCredentials.source) may call sts:AssumeRole on it and that the role trusts them."
             )

@@ -94,7 +94,7 @@ public enum ContainerCredentials {
                 value = try String(contentsOfFile: path, encoding: .utf8)
             } catch {
                 throw AWSError.credentialSourceFailed(
-                    source: "container credentials", reason: "cannot read \(origin): \(error.localizedDescription)",
+                    source: "container credentials", reason: "cannot read \(origin): \(ErrorText.describe(error))",
                     remedy: "Check the path and its permissions.")
             }
         } else if let token = env["AWS_CONTAINER_AUTHORIZATION_TOKEN"], !token.isEmpty {
@@ -175,6 +175,6 @@ struct CredentialDocument {
         if body.isEmpty { return "(empty)" }
         if redacted { return "\(body.count) bytes, not shown" }
         let text = String(decoding: body.prefix(200), as: UTF8.self)
-        return text.replacingOccurrences(of: "\n", with: " ")
+        return text.replacing("\n", with: " ")
     }
 }

@@ -278,7 +278,7 @@ public struct AWSConfigFile: Sendable {
         do {
             self.init(parsing: try String(contentsOfFile: path, encoding: .utf8))
         } catch {
-            throw AWSError.unreadableConfigFile(path: path, reason: error.localizedDescription)
+            throw AWSError.unreadableConfigFile(path: path, reason: ErrorText.describe(error))
         }
     }
 

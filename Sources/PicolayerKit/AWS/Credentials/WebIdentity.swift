@@ -65,7 +65,7 @@ public enum WebIdentityCredentials {
                 .trimmingWhitespaceAndNewlines()
         } catch {
             throw AWSError.credentialSourceFailed(
-                source: source, reason: "cannot read the token file: \(error.localizedDescription)",
+                source: source, reason: "cannot read the token file: \(ErrorText.describe(error))",
                 remedy: "Check AWS_WEB_IDENTITY_TOKEN_FILE / web_identity_token_file and the file's permissions.")
         }
         guard !token.isEmpty else {
