@@ -2,7 +2,7 @@
 # The release path, tested on this machine: the workflows and action.yml pass actionlint and zizmor; install.sh
 # installs a tarball from a local release server and refuses a wrong checksum; the action's script (what a runner
 # executes) installs picolayer, packages, publishes and deploys against moto with an OIDC token from a local
-# stand-in for GitHub's token endpoint. (The static release binary in a bare Debian root is not tested yet.)
+# stand-in for GitHub's token endpoint; the static release binary (`make dist`) runs in a bare Debian 12 root.
 # Ends with "N passed, M failed"; exits non-zero on any failure.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -153,5 +153,74 @@ if run_action INPUT_PACKAGE=true && grep -q "from the cache" "$work/action.out";
 else
     bad "action cache" "$(tail -5 "$work/action.out")"
 fi
+
+# 4. The real release binary (make dist: static Swift runtime, stripped) in a bare Debian 12 minbase root with
+# no Swift: --version, package and verify run; ldd names no libswift; it stays under 50 MB.
+dist_bare_root() {
+    DIST_DIR=$work/real "$root/scripts/make-dist.sh" >"$work/real-dist.log" 2>&1 ||
+        { bad "make dist" "$(tail -5 "$work/real-dist.log")"; return; }
+    tar -xzf "$work/real/$name.tar.gz" -C "$work/real"
+    local binary=$work/real/$name/bin/picolayer size
+    size=$(stat -c %s "$binary")
+    if ((size <= 50 * 1024 * 1024)); then ok "make dist: bin/picolayer is $size bytes (at most 50 MiB)"; else
+        bad "make dist size" "$size bytes"; fi
+    if ldd "$binary" >"$work/ldd" 2>&1 && ! grep -qi swift "$work/ldd"; then
+        ok "ldd names no Swift library: $(awk '{print $1}' "$work/ldd" | tr '\n' ' ')"
+    else
+        bad "ldd" "$(cat "$work/ldd")"
+    fi
+    local cache=$root/.build/test-roots/debian-bookworm-minbase.tar.gz bare=$work/bare
+    if [[ ! -s $cache ]]; then
+        if [[ $(id -u) != 0 ]] || ! command -v debootstrap >/dev/null; then
+            echo "SKIP bare root: needs root and debootstrap to make a Debian 12 minbase root"
+            return
+        fi
+        mkdir -p "$work/debootstrap" "${cache%/*}"
+        debootstrap --variant=minbase bookworm "$work/debootstrap" http://deb.debian.org/debian \
+            >"$work/debootstrap.log" 2>&1 || { bad debootstrap "$(tail -5 "$work/debootstrap.log")"; return; }
+        tar -czf "$cache.partial" -C "$work/debootstrap" . && mv "$cache.partial" "$cache"
+        rm -rf "$work/debootstrap"
+    fi
+    mkdir -p "$bare" && tar -xzf "$cache" -C "$bare" 2>/dev/null
+    if [[ -e $bare/opt/swift ]] || compgen -G "$bare/usr/lib/*/libswiftCore*" >/dev/null; then
+        bad "bare root" "it has Swift in it"
+        return
+    fi
+    mkdir -p "$bare/work/layer/picoLisp/bin" "$bare/work/layer/lib"
+    printf '#!/bin/sh\nexec /opt/picoLisp/bin/picolisp /opt/picoLisp/lib.l @runtime.l\n' >"$bare/work/layer/bootstrap"
+    chmod 755 "$bare/work/layer/bootstrap"
+    cp /bin/true "$bare/work/layer/picoLisp/bin/picolisp"
+    local inside=(bwrap --bind "$bare" / --ro-bind "$binary" /usr/local/bin/picolayer --proc /proc --dev /dev
+        --tmpfs /tmp --unshare-all --die-with-parent --clearenv --setenv PATH /usr/local/bin:/usr/bin:/bin
+        --setenv HOME /root)
+    # The root really has no Swift: the debug build (Swift's libraries linked dynamically) cannot start there.
+    if ! bwrap --bind "$bare" / --ro-bind "$bin" /usr/local/bin/picolayer --proc /proc --dev /dev --tmpfs /tmp \
+        --unshare-all --die-with-parent --clearenv /usr/local/bin/picolayer --version >"$work/bare.out" 2>&1 &&
+        grep -q "libswift" "$work/bare.out"; then
+        ok "the bare root has no Swift: a build linked to Swift's libraries does not start there"
+    else
+        bad "bare root has Swift?" "$(cat "$work/bare.out")"
+    fi
+    if "${inside[@]}" picolayer --version >"$work/bare.out" 2>&1 && grep -qx "$version" "$work/bare.out"; then
+        ok "the release binary prints its version in a bare Debian 12 root"
+    else
+        bad "bare --version" "$(cat "$work/bare.out")"
+    fi
+    if "${inside[@]}" picolayer package /work/layer --output /work/layer.zip >"$work/bare.out" 2>&1 &&
+        python3 -c 'import sys, zipfile; n = zipfile.ZipFile(sys.argv[1]).namelist(); assert "bootstrap" in n, n' \
+            "$bare/work/layer.zip"; then
+        ok "package writes a zip that Python's zipfile reads, in the bare root"
+    else
+        bad "bare package" "$(cat "$work/bare.out")"
+    fi
+    "${inside[@]}" picolayer verify /work/layer.zip --no-live-check >"$work/bare.out" 2>&1
+    local status=$?
+    if ((status == 0 || status == 1)) && grep -q "unzipped" "$work/bare.out"; then
+        ok "verify checks the zip in the bare root (exit $status, its findings and size table printed)"
+    else
+        bad "bare verify" "exit $status: $(cat "$work/bare.out")"
+    fi
+}
+dist_bare_root
 
 finish
