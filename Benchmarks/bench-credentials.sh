@@ -11,7 +11,7 @@ binary=$1
 runs=${RUNS:-5}
 moto_bench bench-credentials
 
-# An IAM user allowed sts:*, and a role it may assume; then signature checking on (reference/sigv4.md §9).
+# An IAM user allowed sts:*, and a role it may assume; then signature checking on (moto's POST /moto-api/reset-auth).
 read -r key_id secret < <(python3 - "$endpoint" <<'EOF_SETUP'
 import json, sys, urllib.request
 import boto3

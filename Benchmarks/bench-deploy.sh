@@ -15,7 +15,7 @@ runs=${RUNS:-5}
 moto_bench bench-deploy
 
 # An IAM user allowed lambda:*, an execution role and the function, created while auth is off; then signature
-# checking on (reference/sigv4.md §9).
+# checking on (moto's POST /moto-api/reset-auth).
 read -r key_id secret < <(python3 - "$endpoint" <<'EOF'
 import io, json, sys, urllib.request, zipfile
 import boto3

@@ -10,7 +10,7 @@ runs=${RUNS:-3}
 size=$((45 * 1000 * 1000))
 moto_bench bench-publish
 
-# An IAM user allowed lambda:*, created while auth is off; then signature checking on (reference/sigv4.md §9).
+# An IAM user allowed lambda:*, created while auth is off; then signature checking on (moto's POST /moto-api/reset-auth).
 read -r key_id secret < <(python3 - "$endpoint" <<'EOF'
 import json, sys, urllib.request
 import boto3

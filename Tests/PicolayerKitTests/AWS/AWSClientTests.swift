@@ -182,20 +182,21 @@ struct AWSClientTests {
 
     @Test("connection errors are retried and then reported with the endpoint")
     func connectionRefused() async throws {
-        let port = try await ScriptedServer.with(replies: []) { $0.port }
-        let fake = FakeTiming()
-        let endpoint = try AWSEndpoint(overrideURL: "http://127.0.0.1:\(port)")
-        let error = await #expect(throws: AWSError.self) {
-            try await HTTPTransport.withLive { transport in
-                let client = LambdaClient(
-                    client: AWSClient(
-                        service: .lambda, region: "us-east-1", endpoint: endpoint, credentials: testCredentials,
-                        transport: transport, timing: fake.timing))
-                return try await client.getLayerVersion(layerName: "demo", version: 1)
+        try await ClosedPort.with { port in
+            let fake = FakeTiming()
+            let endpoint = try AWSEndpoint(overrideURL: "http://127.0.0.1:\(port)")
+            let error = await #expect(throws: AWSError.self) {
+                try await HTTPTransport.withLive { transport in
+                    let client = LambdaClient(
+                        client: AWSClient(
+                            service: .lambda, region: "us-east-1", endpoint: endpoint, credentials: testCredentials,
+                            transport: transport, timing: fake.timing))
+                    return try await client.getLayerVersion(layerName: "demo", version: 1)
+                }
             }
+            #expect(error?.localizedDescription.contains("no answer from http://127.0.0.1:\(port)") == true)
+            #expect(fake.sleeps.withLockedValue { $0 }.count == 2)
         }
-        #expect(error?.localizedDescription.contains("no answer from http://127.0.0.1:\(port)") == true)
-        #expect(fake.sleeps.withLockedValue { $0 }.count == 2)
     }
 
     @Test("the wire path is sent exactly as signed, %3A included, and the inline zip body streams as base64 JSON")

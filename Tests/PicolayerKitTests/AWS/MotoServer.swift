@@ -1,8 +1,9 @@
 import Foundation
 import PicolayerKit
 
-/// A real `moto_server` on 127.0.0.1 (port 0) with SigV4 checking switched on (reference/sigv4.md §9), and
-/// boto3 as an independent client to set it up and to read its state afterwards.
+/// A real `moto_server` on 127.0.0.1 (port 0) with SigV4 checking switched on, and boto3 as an independent client
+/// to set it up and to read its state afterwards. moto checks signatures (and IAM policies) only after
+/// `POST /moto-api/reset-auth` has said how many calls may pass unchecked; the setup calls run before that.
 struct MotoServer {
     let endpoint: String
     let credentials: AWSCredentials

@@ -94,15 +94,18 @@ struct SourceFetcherTests {
                     lockPath: "picolayer.lock")
             }
             server.stop()
-            // The server is gone, so its port is closed: the connection is refused, retried once, then reported.
-            do {
-                _ = try await fetcher(cache).fetch(
-                    name: "a", location: .remote(try #require(URL(string: missing))), origin: missing, lock: &lock,
-                    lockPath: "picolayer.lock")
-                Issue.record("a closed port must fail")
-            } catch let BuildError.downloadFailed(url, reason) {
-                #expect(url == missing)
-                #expect(!reason.isEmpty)
+            // A closed port: the connection is refused, retried once, then reported.
+            try await ClosedPort.with { port in
+                let refused = "http://127.0.0.1:\(port)/missing.tgz"
+                do {
+                    _ = try await fetcher(cache).fetch(
+                        name: "a", location: .remote(try #require(URL(string: refused))), origin: refused,
+                        lock: &lock, lockPath: "picolayer.lock")
+                    Issue.record("a closed port must fail")
+                } catch let BuildError.downloadFailed(url, reason) {
+                    #expect(url == refused)
+                    #expect(!reason.isEmpty)
+                }
             }
             #expect(lock.hashes.isEmpty)
         }

@@ -112,13 +112,14 @@ struct InstanceMetadataTests {
 
     @Test("an endpoint that does not answer gives a note, not an error")
     func unreachable() async throws {
-        // A port that was just free: the server is stopped before the lookup.
-        let closed = try await ScriptedServer.with(route: { _ in .init(200) }) { $0.endpoint }
-        try await withAWSHome { home in
-            let (credentials, note) = try await CredentialProvider.instanceMetadata.search(
-                Self.lookup(home, endpoint: closed))
-            #expect(credentials == nil)
-            #expect(note == "no answer from \(closed) (not on EC2, or the metadata service is unreachable)")
+        try await ClosedPort.with { port in
+            let closed = "http://127.0.0.1:\(port)"
+            try await withAWSHome { home in
+                let (credentials, note) = try await CredentialProvider.instanceMetadata.search(
+                    Self.lookup(home, endpoint: closed))
+                #expect(credentials == nil)
+                #expect(note == "no answer from \(closed) (not on EC2, or the metadata service is unreachable)")
+            }
         }
     }
 
