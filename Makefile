@@ -45,6 +45,7 @@ lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	actionlint .github/workflows/*.yml
 	zizmor --offline --no-progress .github/workflows/*.yml action.yml
+	scripts/check-sizes.py Sources
 
 # The release tarball: a static, stripped binary (no Swift needed to run it), man pages and completions, in
 # dist/picolayer-VERSION-linux-ARCH.tar.gz with its .sha256.

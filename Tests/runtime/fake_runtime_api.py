@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A small Lambda Runtime API (2018-06-01) for testing picolayer's runtime.
 
-It follows lambda.md section 2: GET /runtime/invocation/next answers 200 with the event bytes and the
+It follows the Runtime API as AWS documents it (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html): GET /runtime/invocation/next answers 200 with the event bytes and the
 Lambda-Runtime-* headers; POST .../{id}/response answers 202 (413 above the payload limit, 400 for an unknown
 id, 403 when the invocation is already answered); POST .../{id}/error and /runtime/init/error answer 202.
 Every request is recorded with its headers and body. Faults can be injected per event: drop the connection

@@ -45,7 +45,8 @@ public struct InvocationResult: Sendable {
         return text + endLine + "\n" + reportLine + "\n"
     }
 
-    static func milliseconds(_ duration: Duration) -> Double {
+    /// A duration in milliseconds, as the REPORT line and the benchmark print it.
+    public static func milliseconds(_ duration: Duration) -> Double {
         let (seconds, attoseconds) = duration.components
         return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }

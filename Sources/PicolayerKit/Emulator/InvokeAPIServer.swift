@@ -83,152 +83,226 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// Why a request is refused, in Lambda's error shape: `{"Type":"User","message":...}` with the type in
+    /// `X-Amzn-ErrorType`; a throttle adds its `Reason` and `Retry-After`.
+    struct Refusal: Error {
+        var status: HTTPResponseStatus
+        var type: String
+        var message: String
+        var reason: String? = nil
+    }
+
+    /// What a valid invoke request asks for.
+    struct Request {
+        var event: [UInt8]
+        var invocationType: String
+        var streaming: Bool
+        var clientContext: String?
+        var traceID: String?
+        var wantsTail: Bool
+        var keepAlive: Bool
+    }
+
     private func handle(context: ChannelHandlerContext, head: HTTPRequestHead, event: [UInt8]) {
-        let keepAlive = head.isKeepAlive
-        func fail(_ status: HTTPResponseStatus, _ type: String, _ message: String, reason: String? = nil) {
-            // Lambda's error shape: {"Type":"User","message":...}, the type in X-Amzn-ErrorType; a throttle
-            // adds its Reason and Retry-After.
-            let reasonField = reason.map { "\"Reason\":\(LambdaJSON.quote($0))," } ?? ""
-            let body = context.channel.allocator.buffer(
-                string: "{\(reasonField)\"Type\":\"User\",\"message\":\(LambdaJSON.quote(message))}")
-            var headers = [(InvokeAPI.Header.errorType, type)]
-            if reason != nil { headers.append(("Retry-After", "1")) }
-            context.writeHTTPResponse(status: status, headers: headers, body: body, keepAlive: keepAlive)
+        let request: Request
+        switch parse(head: head, event: event) {
+        case .success(let parsed): request = parsed
+        case .failure(let refusal):
+            Self.refuse(refusal, context: context, keepAlive: head.isKeepAlive)
+            return
         }
+        switch request.invocationType {
+        case "DryRun":
+            context.writeHTTPResponse(status: .noContent, body: nil, keepAlive: request.keepAlive)
+        case "Event":
+            queue(request, context: context)
+        case "RequestResponse" where request.streaming:
+            invokeStreaming(request, context: context)
+        case "RequestResponse":
+            invokeBuffered(request, context: context)
+        default:
+            Self.refuse(
+                Refusal(
+                    status: .badRequest, type: "InvalidParameterValueException",
+                    message:
+                        "Invocation type \(request.invocationType) is not one of RequestResponse, Event, DryRun."),
+                context: context, keepAlive: request.keepAlive)
+        }
+    }
+
+    /// The request checked in Lambda's order: operation, function, size, body, client context.
+    private func parse(head: HTTPRequestHead, event: [UInt8]) -> Result<Request, Refusal> {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         guard head.method == .POST, let (name, streaming) = Self.route(path) else {
-            fail(.notFound, "UnknownOperationException", "No such operation: \(head.method.rawValue) \(path)")
-            return
+            return .failure(
+                Refusal(
+                    status: .notFound, type: "UnknownOperationException",
+                    message: "No such operation: \(head.method.rawValue) \(path)"))
         }
         let decodedName = name.percentDecoded ?? name
         guard functionNames.contains(decodedName) else {
-            fail(.notFound, "ResourceNotFoundException", "Function not found: \(decodedName)")
-            return
-        }
-        if overLimit {
-            fail(
-                .payloadTooLarge, "RequestTooLargeException",
-                "Request must be smaller than \(RuntimeAPI.maxPayloadSize) bytes for the InvokeFunction operation")
-            return
+            return .failure(
+                Refusal(
+                    status: .notFound, type: "ResourceNotFoundException",
+                    message: "Function not found: \(decodedName)"))
         }
         let invocationType = head.headers.first(name: InvokeAPI.Header.invocationType) ?? "RequestResponse"
-        if invocationType == "Event" && event.count > InvokeAPI.maxEventPayloadSize {
-            fail(
-                .payloadTooLarge, "RequestTooLargeException",
-                "Request must be smaller than \(InvokeAPI.maxEventPayloadSize) bytes for the InvokeFunction operation")
-            return
+        // A body over the synchronous limit was dropped while it arrived (overLimit); Event has a lower one.
+        let limit = overLimit || invocationType != "Event" ? RuntimeAPI.maxPayloadSize : InvokeAPI.maxEventPayloadSize
+        if overLimit || event.count > limit {
+            return .failure(
+                Refusal(
+                    status: .payloadTooLarge, type: "RequestTooLargeException",
+                    message: "Request must be smaller than \(limit) bytes for the InvokeFunction operation"))
         }
         if let problem = EventPayload.problem(event) {
-            fail(.badRequest, "InvalidRequestContentException", "Could not parse request body into json: \(problem)")
-            return
+            return .failure(
+                Refusal(
+                    status: .badRequest, type: "InvalidRequestContentException",
+                    message: "Could not parse request body into json: \(problem)"))
         }
         var clientContext: String?
         if let encoded = head.headers.first(name: InvokeAPI.Header.clientContext) {
             guard let data = Data(base64Encoded: encoded), let text = String(data: data, encoding: .utf8) else {
-                fail(
-                    .badRequest, "InvalidRequestContentException",
-                    "Client context must be a valid Base64-encoded JSON object.")
-                return
+                return .failure(
+                    Refusal(
+                        status: .badRequest, type: "InvalidRequestContentException",
+                        message: "Client context must be a valid Base64-encoded JSON object."))
             }
             clientContext = text
         }
-        let wantsTail = head.headers.first(name: InvokeAPI.Header.logType)?.lowercased() == "tail"
-        let pool = self.pool
-        let log = self.log
-        let clientContextText = clientContext
-        let traceID = head.headers.first(name: InvokeAPI.Header.traceID)
-        switch invocationType {
-        case "DryRun":
-            context.writeHTTPResponse(status: .noContent, body: nil, keepAlive: keepAlive)
-        case "Event" where !queuedEvents.acquire():
-            fail(
-                .tooManyRequests, "TooManyRequestsException",
-                "Rate Exceeded. \(queuedEvents.limit) Event invocations are queued or running (--max-queued-events).",
-                reason: "ConcurrentInvocationLimitExceeded")
-        case "Event":
-            let queued = queuedEvents
-            Task {
-                defer { queued.release() }
-                do {
-                    _ = try await pool.invoke(event, clientContext: clientContextText, traceID: traceID)
-                } catch {
-                    log("picolayer serve: event invocation failed: \(ErrorText.describe(error))\n")
-                }
-            }
-            context.writeHTTPResponse(status: .accepted, body: nil, keepAlive: keepAlive)
-        case "RequestResponse" where streaming:
-            // Parts of a streamed response go out as PayloadChunk events as they arrive; the head goes with the
-            // first. Chunks and the final result all run on this channel's loop, in order.
-            let loop = context.eventLoop
-            let boundContext = NIOLoopBound(context, eventLoop: loop)
-            let headSent = NIOLoopBoundBox(false, eventLoop: loop)
-            let promise = loop.makePromise(of: InvocationResult.self)
-            promise.completeWithTask {
-                try await pool.invoke(event, clientContext: clientContextText, traceID: traceID) { chunk in
-                    loop.execute {
-                        let context = boundContext.value
-                        if !headSent.value {
-                            headSent.value = true
-                            context.write(NIOAny(HTTPServerResponsePart.head(Self.streamHead(chunk))), promise: nil)
-                        }
-                        let message = EventStreamMessage.event(
-                            type: "PayloadChunk", contentType: "application/octet-stream", payload: chunk.bytes)
-                        context.writeAndFlush(
-                            NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: message)))), promise: nil)
-                    }
-                }
-            }
-            promise.futureResult.assumeIsolated().whenComplete { result in
-                guard headSent.value else {
-                    switch result {
-                    case .success(let result):
-                        context.writeHTTPResponse(
-                            status: .ok, headers: Self.headers(for: result, tail: false),
-                            body: context.channel.allocator.buffer(
-                                bytes: Self.eventStream(for: result, tail: wantsTail, withPayload: true)),
-                            contentType: result.contentType ?? "application/octet-stream", keepAlive: keepAlive)
-                    case .failure(let error):
-                        fail(.internalServerError, "ServiceException", Self.describe(error))
-                    }
-                    return
-                }
-                let complete: [UInt8]
-                switch result {
-                case .success(let result):
-                    complete = Self.eventStream(for: result, tail: wantsTail, withPayload: false)
-                case .failure(let error):
-                    complete = EventStreamMessage.event(
-                        type: "InvokeComplete", contentType: "application/json",
-                        payload: Array(
-                            ("{\"ErrorCode\":\"ServiceException\",\"ErrorDetails\":"
-                                + LambdaJSON.quote(Self.describe(error)) + "}").utf8))
-                }
-                context.write(
-                    NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: complete)))), promise: nil)
-                context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
-                if !keepAlive { context.close(promise: nil) }
-            }
-        case "RequestResponse":
-            let promise = context.eventLoop.makePromise(of: InvocationResult.self)
-            promise.completeWithTask {
-                try await pool.invoke(event, clientContext: clientContextText, traceID: traceID)
-            }
-            promise.futureResult.assumeIsolated().whenComplete { result in
-                switch result {
-                case .success(let result):
-                    context.writeHTTPResponse(
-                        status: .ok, headers: Self.headers(for: result, tail: wantsTail),
-                        body: context.channel.allocator.buffer(bytes: result.payload),
-                        contentType: result.contentType ?? "application/json", keepAlive: keepAlive)
-                case .failure(let error):
-                    fail(.internalServerError, "ServiceException", Self.describe(error))
-                }
-            }
-        default:
-            fail(
-                .badRequest, "InvalidParameterValueException",
-                "Invocation type \(invocationType) is not one of RequestResponse, Event, DryRun.")
+        return .success(
+            Request(
+                event: event, invocationType: invocationType, streaming: streaming, clientContext: clientContext,
+                traceID: head.headers.first(name: InvokeAPI.Header.traceID),
+                wantsTail: head.headers.first(name: InvokeAPI.Header.logType)?.lowercased() == "tail",
+                keepAlive: head.isKeepAlive))
+    }
+
+    private static func refuse(_ refusal: Refusal, context: ChannelHandlerContext, keepAlive: Bool) {
+        let reasonField = refusal.reason.map { "\"Reason\":\(LambdaJSON.quote($0))," } ?? ""
+        let body = context.channel.allocator.buffer(
+            string: "{\(reasonField)\"Type\":\"User\",\"message\":\(LambdaJSON.quote(refusal.message))}")
+        var headers = [(InvokeAPI.Header.errorType, refusal.type)]
+        if refusal.reason != nil { headers.append(("Retry-After", "1")) }
+        context.writeHTTPResponse(status: refusal.status, headers: headers, body: body, keepAlive: keepAlive)
+    }
+
+    /// An `Event` invocation: 202 at once and the invocation in the background, or 429 when the queue is full.
+    private func queue(_ request: Request, context: ChannelHandlerContext) {
+        guard queuedEvents.acquire() else {
+            Self.refuse(
+                Refusal(
+                    status: .tooManyRequests, type: "TooManyRequestsException",
+                    message:
+                        "Rate Exceeded. \(queuedEvents.limit) Event invocations are queued or running (--max-queued-events).",
+                    reason: "ConcurrentInvocationLimitExceeded"),
+                context: context, keepAlive: request.keepAlive)
+            return
         }
+        let (pool, log, queued) = (self.pool, self.log, queuedEvents)
+        Task {
+            defer { queued.release() }
+            do {
+                _ = try await pool.invoke(request.event, clientContext: request.clientContext, traceID: request.traceID)
+            } catch {
+                log("picolayer serve: event invocation failed: \(ErrorText.describe(error))\n")
+            }
+        }
+        context.writeHTTPResponse(status: .accepted, body: nil, keepAlive: request.keepAlive)
+    }
+
+    /// A `RequestResponse` invocation answered in one piece once the function returns.
+    private func invokeBuffered(_ request: Request, context: ChannelHandlerContext) {
+        let pool = self.pool
+        let promise = context.eventLoop.makePromise(of: InvocationResult.self)
+        promise.completeWithTask {
+            try await pool.invoke(request.event, clientContext: request.clientContext, traceID: request.traceID)
+        }
+        promise.futureResult.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let result):
+                context.writeHTTPResponse(
+                    status: .ok, headers: Self.headers(for: result, tail: request.wantsTail),
+                    body: context.channel.allocator.buffer(bytes: result.payload),
+                    contentType: result.contentType ?? "application/json", keepAlive: request.keepAlive)
+            case .failure(let error):
+                Self.refuse(
+                    Refusal(status: .internalServerError, type: "ServiceException", message: Self.describe(error)),
+                    context: context, keepAlive: request.keepAlive)
+            }
+        }
+    }
+
+    /// `InvokeWithResponseStream`: parts go out as `PayloadChunk` events as they arrive, the head with the first;
+    /// chunks and the final result all run on this channel's loop, in order.
+    private func invokeStreaming(_ request: Request, context: ChannelHandlerContext) {
+        let pool = self.pool
+        let loop = context.eventLoop
+        let boundContext = NIOLoopBound(context, eventLoop: loop)
+        let headSent = NIOLoopBoundBox(false, eventLoop: loop)
+        let promise = loop.makePromise(of: InvocationResult.self)
+        promise.completeWithTask {
+            try await pool.invoke(request.event, clientContext: request.clientContext, traceID: request.traceID) {
+                chunk in
+                loop.execute {
+                    let context = boundContext.value
+                    if !headSent.value {
+                        headSent.value = true
+                        context.write(NIOAny(HTTPServerResponsePart.head(Self.streamHead(chunk))), promise: nil)
+                    }
+                    let message = EventStreamMessage.event(
+                        type: "PayloadChunk", contentType: "application/octet-stream", payload: chunk.bytes)
+                    context.writeAndFlush(
+                        NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: message)))), promise: nil)
+                }
+            }
+        }
+        promise.futureResult.assumeIsolated().whenComplete { result in
+            if headSent.value {
+                Self.finishStream(result, request: request, context: context)
+            } else {
+                Self.answerUnstreamed(result, request: request, context: context)
+            }
+        }
+    }
+
+    /// A streaming invocation that sent no part: the whole event stream in one answer.
+    private static func answerUnstreamed(
+        _ result: Result<InvocationResult, any Error>, request: Request, context: ChannelHandlerContext
+    ) {
+        switch result {
+        case .success(let result):
+            context.writeHTTPResponse(
+                status: .ok, headers: headers(for: result, tail: false),
+                body: context.channel.allocator.buffer(
+                    bytes: eventStream(for: result, tail: request.wantsTail, withPayload: true)),
+                contentType: result.contentType ?? "application/octet-stream", keepAlive: request.keepAlive)
+        case .failure(let error):
+            refuse(
+                Refusal(status: .internalServerError, type: "ServiceException", message: describe(error)),
+                context: context, keepAlive: request.keepAlive)
+        }
+    }
+
+    /// The end of a stream whose head went out: `InvokeComplete` (with the error, if any), then the last chunk.
+    private static func finishStream(
+        _ result: Result<InvocationResult, any Error>, request: Request, context: ChannelHandlerContext
+    ) {
+        let complete: [UInt8]
+        switch result {
+        case .success(let result):
+            complete = eventStream(for: result, tail: request.wantsTail, withPayload: false)
+        case .failure(let error):
+            complete = EventStreamMessage.event(
+                type: "InvokeComplete", contentType: "application/json",
+                payload: Array(
+                    ("{\"ErrorCode\":\"ServiceException\",\"ErrorDetails\":" + LambdaJSON.quote(describe(error))
+                        + "}").utf8))
+        }
+        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: complete)))), promise: nil)
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+        if !request.keepAlive { context.close(promise: nil) }
     }
 
     /// `(function name, response streaming?)` for the two invoke paths, nil for anything else.

@@ -116,48 +116,10 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         let keepAlive = head.isKeepAlive
         switch (head.method, Self.route(head.uri)) {
         case (.GET, .next):
-            let promise = context.eventLoop.makePromise(of: PendingInvocation.self)
-            waitingNext = promise
-            state.next(promise)
-            promise.futureResult.assumeIsolated().whenComplete { result in
-                self.waitingNext = nil
-                switch result {
-                case .success(let invocation):
-                    context.writeHTTPResponse(
-                        status: .ok, headers: Self.nextHeaders(invocation), body: invocation.payload,
-                        keepAlive: keepAlive)
-                case .failure:
-                    let body = context.errorBody(
-                        type: "Runtime.Unknown",
-                        message: "Container error. Non-recoverable state. Runtime should exit promptly.")
-                    context.writeHTTPResponse(status: .internalServerError, body: body, keepAlive: false)
-                }
-            }
+            waitForNext(context: context, keepAlive: keepAlive)
         case (.POST, .response(let requestID)):
-            let signal: RuntimeSignal
-            if overLimit {
-                signal = .responseTooLarge(requestID: requestID)
-            } else if let mode = head.headers.first(name: RuntimeAPI.Header.responseMode),
-                mode.lowercased() != "streaming"
-            {
-                let message = "Invalid response mode header value: \(mode). Use `streaming` or leave it out."
-                context.writeHTTPResponse(
-                    status: .badRequest, body: context.errorBody(type: "InvalidFunctionResponseMode", message: message),
-                    keepAlive: keepAlive)
-                return
-            } else if let trailers, let errorType = trailers.first(name: RuntimeAPI.Header.errorType) {
-                // A streamed response that failed half-way: the error travels in base64 in the trailers.
-                var payload = context.channel.allocator.buffer(capacity: 0)
-                if let encoded = trailers.first(name: RuntimeAPI.Header.errorBody),
-                    let decoded = Data(base64Encoded: encoded)
-                {
-                    payload.writeBytes(decoded)
-                }
-                signal = .functionError(requestID: requestID, errorType: errorType, payload: payload)
-            } else {
-                signal = .response(
-                    requestID: requestID, payload: body, contentType: head.headers.first(name: "content-type"))
-            }
+            guard let signal = responseSignal(requestID, context: context, head: head, body: body, trailers: trailers)
+            else { return }
             reply(
                 context: context, state.answer(requestID: requestID, with: signal, transition: "Response"),
                 keepAlive: keepAlive)
@@ -176,6 +138,56 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.writeHTTPResponse(
                 status: .notFound, body: context.errorBody(type: "NotFound", message: message), keepAlive: keepAlive)
         }
+    }
+
+    /// `GET /next`: answered when the next invocation arrives, or with Lambda's 500 when the emulator shuts down.
+    private func waitForNext(context: ChannelHandlerContext, keepAlive: Bool) {
+        let promise = context.eventLoop.makePromise(of: PendingInvocation.self)
+        waitingNext = promise
+        state.next(promise)
+        promise.futureResult.assumeIsolated().whenComplete { result in
+            self.waitingNext = nil
+            switch result {
+            case .success(let invocation):
+                context.writeHTTPResponse(
+                    status: .ok, headers: Self.nextHeaders(invocation), body: invocation.payload,
+                    keepAlive: keepAlive)
+            case .failure:
+                let body = context.errorBody(
+                    type: "Runtime.Unknown",
+                    message: "Container error. Non-recoverable state. Runtime should exit promptly.")
+                context.writeHTTPResponse(status: .internalServerError, body: body, keepAlive: false)
+            }
+        }
+    }
+
+    /// What a `POST .../response` says: the response, one too large, or a streamed response that failed half-way;
+    /// nil when a bad response mode header was answered with 400 here.
+    private func responseSignal(
+        _ requestID: String, context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer,
+        trailers: HTTPHeaders?
+    ) -> RuntimeSignal? {
+        if overLimit {
+            return .responseTooLarge(requestID: requestID)
+        }
+        if let mode = head.headers.first(name: RuntimeAPI.Header.responseMode), mode.lowercased() != "streaming" {
+            let message = "Invalid response mode header value: \(mode). Use `streaming` or leave it out."
+            context.writeHTTPResponse(
+                status: .badRequest, body: context.errorBody(type: "InvalidFunctionResponseMode", message: message),
+                keepAlive: head.isKeepAlive)
+            return nil
+        }
+        if let trailers, let errorType = trailers.first(name: RuntimeAPI.Header.errorType) {
+            // The error travels in base64 in the trailers.
+            var payload = context.channel.allocator.buffer(capacity: 0)
+            if let encoded = trailers.first(name: RuntimeAPI.Header.errorBody),
+                let decoded = Data(base64Encoded: encoded)
+            {
+                payload.writeBytes(decoded)
+            }
+            return .functionError(requestID: requestID, errorType: errorType, payload: payload)
+        }
+        return .response(requestID: requestID, payload: body, contentType: head.headers.first(name: "content-type"))
     }
 
     private func reply(context: ChannelHandlerContext, _ answer: RuntimeAPIAnswer, keepAlive: Bool) {

@@ -121,9 +121,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private func arm(_ context: ChannelHandlerContext, after duration: Duration) {
         timer?.cancel()
         let channel = context.channel
-        let (seconds, attoseconds) = duration.components
-        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-        timer = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+        timer = context.eventLoop.scheduleTask(in: TimeAmount(duration)) {
             channel.close(promise: nil)
         }
     }

@@ -53,17 +53,19 @@ struct BundledLibraryRequirement: Sendable {
 
     /// Why `lib/libcrypto.so` will not open on the target; nil when it will.
     static func cryptoLinkProblem(layer: URL, target: LambdaTarget) -> String? {
-        let link = layer.appendingPathComponent("lib/\(cryptoLinkName)")
+        let link = layer.appendingPathComponent("\(LayerLayout.libraryFolder)/\(cryptoLinkName)")
         if let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: link.path) {
             if destination.hasPrefix("/") {
                 return LayerLinks.isSystemLibraryLink(
-                    link: "lib/\(cryptoLinkName)", target: destination, systemLibraries: target.systemLibraries)
+                    link: "\(LayerLayout.libraryFolder)/\(cryptoLinkName)", target: destination,
+                    systemLibraries: target.systemLibraries)
                     ? nil
-                    : "lib/\(cryptoLinkName) points to \(destination), which \(target.rawValue) does not have"
+                    : "\(LayerLayout.libraryFolder)/\(cryptoLinkName) points to \(destination), which \(target.rawValue) does not have"
             }
             let resolved = link.deletingLastPathComponent().appendingPathComponent(destination).standardizedFileURL
             return FileManager.default.fileExists(atPath: resolved.path)
-                ? nil : "lib/\(cryptoLinkName) points to \(destination), which is not in the layer"
+                ? nil
+                : "\(LayerLayout.libraryFolder)/\(cryptoLinkName) points to \(destination), which is not in the layer"
         }
         return FileManager.default.fileExists(atPath: link.path)
             ? nil : "the layer has no lib/\(cryptoLinkName) and \(target.rawValue) has only \(target.cryptoLibrary)"

@@ -240,22 +240,16 @@ public struct ELFFile: Sendable, Equatable {
             guard offset >= 0, count >= 0, offset <= bytes.count - count else { throw ParseError.truncated(what) }
         }
 
-        func u16(_ offset: Int, _ what: String) throws -> UInt16 {
-            try check(offset, 2, what)
-            return UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
-        }
+        func u16(_ offset: Int, _ what: String) throws -> UInt16 { try read(UInt16.self, offset, what) }
 
-        func u32(_ offset: Int, _ what: String) throws -> UInt32 {
-            try check(offset, 4, what)
-            var value: UInt32 = 0
-            for index in (0..<4).reversed() { value = value << 8 | UInt32(bytes[offset + index]) }
-            return value
-        }
+        func u32(_ offset: Int, _ what: String) throws -> UInt32 { try read(UInt32.self, offset, what) }
 
-        func u64(_ offset: Int, _ what: String) throws -> UInt64 {
-            try check(offset, 8, what)
-            var value: UInt64 = 0
-            for index in (0..<8).reversed() { value = value << 8 | UInt64(bytes[offset + index]) }
+        func u64(_ offset: Int, _ what: String) throws -> UInt64 { try read(UInt64.self, offset, what) }
+
+        private func read<T: FixedWidthInteger & UnsignedInteger>(_ type: T.Type, _ offset: Int, _ what: String) throws
+            -> T
+        {
+            guard let value = LittleEndian.read(type, bytes, at: offset) else { throw ParseError.truncated(what) }
             return value
         }
 

@@ -23,10 +23,30 @@ public struct LayerBuilder: Sendable {
     var runner: ProcessRunner { ProcessRunner(environment: configuration.environment) }
 
     public func build() async throws -> BuildReport {
-        let fileManager = FileManager.default
         let templates =
             try configuration.templatesDirectory.map { try TemplateSet.load(from: $0) } ?? TemplateSet.embedded
-        // Check the templates before anything slow, so a missing bootstrap fails at once.
+        let script = try await preflight(templates)
+        let (pil, libraries) = try await fetchSources()
+        let compiler = PilCompiler(configuration: configuration, runner: runner, reporter: reporter)
+        let build = try await compiler.compile(source: pil, script: script)
+
+        // Stage next to the output, so the final rename stays on one file system.
+        let output = configuration.outputDirectory
+        let parent = output.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        let staging = parent.appendingPathComponent(".\(output.lastPathComponent).staging-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: staging) }
+        let stager = LayerStager(
+            runner: runner, target: configuration.target, full: configuration.full, reporter: reporter)
+        try await stager.stage(build: build, libraries: libraries, templates: templates, into: staging)
+        let verification = try await verify(staging, output: output)
+        try swapIn(staging, for: output)
+        return BuildReport(layer: output, buildKey: build.key, reusedBuild: build.reused, verification: verification)
+    }
+
+    /// The checks that need nothing slow, so a missing bootstrap, engine or LLVM tool fails at once: the build
+    /// script of the templates.
+    func preflight(_ templates: TemplateSet) async throws -> [UInt8] {
         let script = try templates.require(TemplateSet.buildScript)
         _ = try templates.require(TemplateSet.bootstrap)
         if configuration.engine != .none, runner.locate(configuration.engine.rawValue) == nil {
@@ -43,8 +63,12 @@ public struct LayerBuilder: Sendable {
                 scratch: configuration.cacheDirectory.appendingPathComponent(PilCompiler.buildsFolder))
             try await toolchain.check(install: configuration.installDependencies)
         }
+        return script
+    }
 
-        // Sources.
+    /// pil21 and the libraries, fetched (or taken from the cache) against the lock file, which is updated unless
+    /// `--locked`; every tarball is listed once so a corrupt one fails before the compile.
+    func fetchSources() async throws -> (pil: FetchedSource, libraries: [LayerStager.Library]) {
         let lockURL = configuration.projectDirectory.appendingPathComponent(Lockfile.fileName)
         var lock = try Lockfile.load(from: lockURL)
         let lockBefore = lock
@@ -71,41 +95,36 @@ public struct LayerBuilder: Sendable {
             try lock.write(to: lockURL)
             reporter.line("lock: wrote \(lockURL.path)")
         }
+        return (pil, libraries)
+    }
 
-        // Compile.
-        let compiler = PilCompiler(configuration: configuration, runner: runner, reporter: reporter)
-        let build = try await compiler.compile(source: pil, script: script)
-
-        // Stage next to the output, so the final rename stays on one file system.
-        let output = configuration.outputDirectory
-        let parent = output.deletingLastPathComponent()
-        try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
-        let staging = parent.appendingPathComponent(".\(output.lastPathComponent).staging-\(UUID().uuidString)")
-        defer { try? fileManager.removeItem(at: staging) }
-        let stager = LayerStager(
-            runner: runner, target: configuration.target, full: configuration.full, reporter: reporter)
-        try await stager.stage(build: build, libraries: libraries, templates: templates, into: staging)
-
+    /// Verifies the staged layer; a rejected one is kept beside the output as `NAME.rejected` for a look.
+    func verify(_ staging: URL, output: URL) async throws -> VerifyReport {
         let verifier = LayerVerifier(
             target: configuration.target, architecture: configuration.architecture,
             liveCheck: configuration.liveCheck)
         let verification = try await verifier.verify(directory: staging)
-        if !verification.passed {
-            let rejected = parent.appendingPathComponent("\(output.lastPathComponent).rejected")
-            try? fileManager.removeItem(at: rejected)
-            try fileManager.moveItem(at: staging, to: rejected)
+        guard verification.passed else {
+            let rejected = output.deletingLastPathComponent().appendingPathComponent(
+                "\(output.lastPathComponent).rejected")
+            try? FileManager.default.removeItem(at: rejected)
+            try FileManager.default.moveItem(at: staging, to: rejected)
             throw BuildError.layerRejected(path: rejected.path, errors: verification.errors.map(\.description))
         }
+        return verification
+    }
 
-        // Swap in the new layer; the old one is removed only once the new one is in place.
-        let old = parent.appendingPathComponent(".\(output.lastPathComponent).old-\(UUID().uuidString)")
+    /// Swaps the new layer in; the old one is removed only once the new one is in place.
+    func swapIn(_ staging: URL, for output: URL) throws {
+        let fileManager = FileManager.default
+        let old = output.deletingLastPathComponent().appendingPathComponent(
+            ".\(output.lastPathComponent).old-\(UUID().uuidString)")
         if fileManager.fileExists(atPath: output.path) {
             try fileManager.moveItem(at: output, to: old)
         }
         try fileManager.moveItem(at: staging, to: output)
         try? fileManager.removeItem(at: old)
         reporter.line("layer: staged \(output.path)")
-        return BuildReport(layer: output, buildKey: build.key, reusedBuild: build.reused, verification: verification)
     }
 
     /// Lists a tarball with tar, so a corrupt download fails with a clear message before any compile.

@@ -28,7 +28,7 @@ enum LayerLinks {
     /// unversioned name such as `libcrypto.so`).
     static func isSystemLibraryLink(link: String, target: String, systemLibraries: Set<String>) -> Bool {
         let parts = link.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0] == Substring(LayerStager.libraryFolder), target.hasPrefix("/") else {
+        guard parts.count == 2, parts[0] == Substring(LayerLayout.libraryFolder), target.hasPrefix("/") else {
             return false
         }
         let folder = PathText.parent(target)

@@ -65,7 +65,7 @@ public enum LayerLiveCheck {
         try FileManager.default.copyItem(at: layer, to: copy)
         try Data(handlerSource.utf8).write(to: taskRoot.appendingPathComponent("echo.l"))
         guard let sandbox else { return }
-        let wrapper = taskRoot.appendingPathComponent("bootstrap")
+        let wrapper = taskRoot.appendingPathComponent(LayerLayout.bootstrap)
         try Data(sandbox.wrapperScript(layer: copy.path, taskRoot: taskRoot.path).utf8).write(to: wrapper)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper.path)
     }

@@ -1,23 +1,8 @@
 import FoundationEssentials
 
-/// Assembles the layer folder from a pil21 build, the two libraries and the templates.
-///
-/// Layout (unpacked to `/opt` by Lambda):
-///
-///     bootstrap                     0755, from templates/
-///     lib/                          shared libraries the target image lacks (only when needed)
-///     picoLisp/bin/picolisp
-///     picoLisp/lib.l  picoLisp/*.l  picoLisp/lib/*.l  picoLisp/lib/{ext,ht}.so  picoLisp/lib/sysdefs
-///     picoLisp/runtime.l ...        the runtime's *.l files from templates/
-///     picoLisp/json/  picoLisp/awscurl/   the libraries' *.l files and licences
-///     picoLisp/COPYING              PicoLisp's licence
-///
+/// Assembles the layer folder (see ``LayerLayout``) from a pil21 build, the two libraries and the templates.
 /// With `full`, the whole pil21 tree and the libraries' whole trees are copied instead.
 struct LayerStager: Sendable {
-    static let interpreterFolder = "picoLisp"
-    static let libraryFolder = "lib"
-    static let extensionLibraries = ["ext.so", "ht.so", "sysdefs"]
-
     var runner: ProcessRunner
     var target: LambdaTarget
     var full: Bool
@@ -33,7 +18,7 @@ struct LayerStager: Sendable {
     ) async throws {
         let fileManager = FileManager.default
         try fileManager.createDirectory(at: layer, withIntermediateDirectories: true)
-        let pico = layer.appendingPathComponent(Self.interpreterFolder)
+        let pico = layer.appendingPathComponent(LayerLayout.interpreterFolder)
 
         // The interpreter.
         if full {
@@ -82,7 +67,7 @@ struct LayerStager: Sendable {
         where requirement.linksCryptoLibrary
             && FileManager.default.fileExists(atPath: layer.appendingPathComponent(requirement.file).path)
         {
-            let libDirectory = layer.appendingPathComponent(Self.libraryFolder)
+            let libDirectory = layer.appendingPathComponent(LayerLayout.libraryFolder)
             try FileManager.default.createDirectory(at: libDirectory, withIntermediateDirectories: true)
             let link = libDirectory.appendingPathComponent(BundledLibraryRequirement.cryptoLinkName)
             if (try? FileManager.default.destinationOfSymbolicLink(atPath: link.path)) == nil {
@@ -110,7 +95,7 @@ struct LayerStager: Sendable {
             let wanted =
                 (parts.count == 1 && (path.hasSuffix(".l") || Self.isLicence(path)))
                 || (parts.count == 2 && parts[0] == "lib"
-                    && (path.hasSuffix(".l") || Self.extensionLibraries.contains(String(parts[1]))))
+                    && (path.hasSuffix(".l") || LayerLayout.extensionLibraries.contains(String(parts[1]))))
             if wanted {
                 try fileManager.copyItem(at: entry.url, to: pico.appendingPathComponent(path))
             }
@@ -121,7 +106,7 @@ struct LayerStager: Sendable {
     /// lacks and that the build collected; repeats for what those libraries need in turn.
     func bundleLibraries(from dependencies: URL, into layer: URL) throws {
         let fileManager = FileManager.default
-        let libDirectory = layer.appendingPathComponent(Self.libraryFolder)
+        let libDirectory = layer.appendingPathComponent(LayerLayout.libraryFolder)
         var available: Set<String> = []
         if let names = try? fileManager.contentsOfDirectory(atPath: dependencies.path) {
             available = Set(names)

@@ -85,9 +85,6 @@ public struct LayerVerifier: Sendable {
         self.hostArchitecture = hostArchitecture
     }
 
-    static let bootstrapPath = "bootstrap"
-    static let interpreterPath = "picoLisp/bin/picolisp"
-
     public func verify(directory: URL, zippedSize: Int64? = nil) async throws -> VerifyReport {
         var findings: [Finding] = []
         let entries = try TreeScanner.entries(under: directory)
@@ -126,7 +123,7 @@ public struct LayerVerifier: Sendable {
             } catch {
                 findings.append(
                     Finding(
-                        check: "live", severity: .error, path: Self.bootstrapPath,
+                        check: "live", severity: .error, path: LayerLayout.bootstrap,
                         message:
                             "the layer did not answer a test event under the emulator: \(ErrorText.describe(error))",
                         remedy: "run `picolayer invoke` on the layer to see the runtime's output."))
@@ -150,7 +147,7 @@ public struct LayerVerifier: Sendable {
     static let bootstrapReadLimit = 1 << 20
 
     func checkBootstrap(in layer: URL) -> [Finding] {
-        let path = Self.bootstrapPath
+        let path = LayerLayout.bootstrap
         guard let url = Self.fileInside(layer, path) else { return [] }
         var isDirectory = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
@@ -200,11 +197,11 @@ public struct LayerVerifier: Sendable {
     }
 
     func checkInterpreter(in layer: URL) -> [Finding] {
-        guard let url = Self.fileInside(layer, Self.interpreterPath) else { return [] }
+        guard let url = Self.fileInside(layer, LayerLayout.interpreter) else { return [] }
         guard FileManager.default.fileExists(atPath: url.path) else {
             return [
                 Finding(
-                    check: "interpreter-missing", severity: .error, path: Self.interpreterPath,
+                    check: "interpreter-missing", severity: .error, path: LayerLayout.interpreter,
                     message: "the PicoLisp interpreter is missing.",
                     remedy: "build the layer with `picolayer build`.")
             ]
@@ -212,7 +209,7 @@ public struct LayerVerifier: Sendable {
         guard ELFFile.isELF(at: url) else {
             return [
                 Finding(
-                    check: "interpreter-not-elf", severity: .error, path: Self.interpreterPath,
+                    check: "interpreter-not-elf", severity: .error, path: LayerLayout.interpreter,
                     message: "bin/picolisp is not an ELF executable.",
                     remedy: "rebuild with `picolayer build`; a script or a macOS binary cannot run on Lambda.")
             ]
@@ -261,8 +258,8 @@ public struct LayerVerifier: Sendable {
     func checkELFs(entries: [ZipSourceEntry], layer: URL) throws -> [Finding] {
         var findings: [Finding] = []
         let bundled = Set(
-            entries.filter { $0.path.hasPrefix(LayerStager.libraryFolder + "/") && !$0.isDirectory }
-                .map { String($0.path.dropFirst(LayerStager.libraryFolder.count + 1)) })
+            entries.filter { $0.path.hasPrefix(LayerLayout.libraryFolder + "/") && !$0.isDirectory }
+                .map { String($0.path.dropFirst(LayerLayout.libraryFolder.count + 1)) })
         for entry in entries where entry.isFile && ELFFile.isELF(at: entry.url) {
             let path = entry.path
             let elf: ELFFile

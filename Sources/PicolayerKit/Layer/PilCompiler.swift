@@ -59,10 +59,7 @@ struct PilCompiler: Sendable {
             reporter.line("pil21: reusing build \(key.prefix(12)) from \(builds.path)")
             return Output(directory: final, key: key, reused: true)
         }
-        if configuration.engine != .none, runner.locate(configuration.engine.rawValue) == nil {
-            throw BuildError.engineNotFound(configuration.engine.rawValue)
-        }
-
+        // The engine was found by LayerBuilder.preflight, before any download.
         try fileManager.createDirectory(at: builds, withIntermediateDirectories: true)
         let work = builds.appendingPathComponent(".work-\(UUID().uuidString)")
         let output = work.appendingPathComponent("out")

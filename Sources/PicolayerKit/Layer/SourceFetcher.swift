@@ -159,7 +159,7 @@ public struct SourceFetcher: Sendable {
             eventLoopGroupProvider: .singleton,
             configuration: HTTPClient.Configuration(
                 redirectConfiguration: .disallow,
-                timeout: .init(connect: Self.timeAmount(connectTimeout), read: Self.timeAmount(readTimeout))))
+                timeout: .init(connect: TimeAmount(connectTimeout), read: TimeAmount(readTimeout))))
         defer { client.shutdown { _ in } }
         var attempt = 0
         while true {
@@ -187,11 +187,6 @@ public struct SourceFetcher: Sendable {
     struct DownloadFailure: Error {
         var reason: String
         var transient: Bool
-    }
-
-    static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     /// The answer to `url`, following up to `maxRedirects` redirects, each hop checked before it connects.

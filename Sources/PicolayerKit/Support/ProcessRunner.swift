@@ -118,19 +118,7 @@ public struct ProcessRunner: Sendable {
                 program: executable, reason: String(cString: strerror(failure.errno)))
         }
         TemporaryPaths.shared.registerChild(pid, ownGroup: grouped)
-        let exited = Mutex(false)
-        let status: Int32 = await withTaskCancellationHandler {
-            let (status, _) = await Spawn.waitForExit(pid)
-            exited.withLock { $0 = true }
-            return status.code
-        } onCancel: {
-            // SIGKILL, not SIGTERM: a child may block or ignore SIGTERM. Never a pid already reaped (and reused).
-            exited.withLock { done in
-                guard !done else { return }
-                if grouped { kill(-pid, SIGKILL) }
-                kill(pid, SIGKILL)
-            }
-        }
+        let status = await Self.waitForExit(pid, grouped: grouped)
         TemporaryPaths.shared.unregisterChild(pid)
 
         guard case .capture = output else {
@@ -139,5 +127,22 @@ public struct ProcessRunner: Sendable {
         let stdout = (try? Data(contentsOf: stdoutURL)) ?? Data()
         let stderr = (try? Data(contentsOf: stderrURL)) ?? Data()
         return ProcessResult(exitStatus: status, standardOutput: Array(stdout), standardError: Array(stderr))
+    }
+
+    /// The child's exit code; cancelling the task kills it (and its group when `grouped`) with SIGKILL, not
+    /// SIGTERM, which a child may block or ignore. Never a pid already reaped (and maybe reused).
+    private static func waitForExit(_ pid: pid_t, grouped: Bool) async -> Int32 {
+        let exited = Mutex(false)
+        return await withTaskCancellationHandler {
+            let (status, _) = await Spawn.waitForExit(pid)
+            exited.withLock { $0 = true }
+            return status.code
+        } onCancel: {
+            exited.withLock { done in
+                guard !done else { return }
+                if grouped { kill(-pid, SIGKILL) }
+                kill(pid, SIGKILL)
+            }
+        }
     }
 }

@@ -91,25 +91,15 @@ struct LittleEndianReader {
 
     var remaining: Int { bytes.count - offset }
 
-    mutating func u16() throws(ZipFormatError) -> UInt16 {
-        try need(2)
-        defer { offset += 2 }
-        return UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
-    }
+    mutating func u16() throws(ZipFormatError) -> UInt16 { try next(UInt16.self) }
 
-    mutating func u32() throws(ZipFormatError) -> UInt32 {
-        try need(4)
-        var value: UInt32 = 0
-        for index in 0..<4 { value |= UInt32(bytes[offset + index]) << UInt32(8 * index) }
-        offset += 4
-        return value
-    }
+    mutating func u32() throws(ZipFormatError) -> UInt32 { try next(UInt32.self) }
 
-    mutating func u64() throws(ZipFormatError) -> UInt64 {
-        try need(8)
-        var value: UInt64 = 0
-        for index in 0..<8 { value |= UInt64(bytes[offset + index]) << UInt64(8 * index) }
-        offset += 8
+    mutating func u64() throws(ZipFormatError) -> UInt64 { try next(UInt64.self) }
+
+    private mutating func next<T: FixedWidthInteger & UnsignedInteger>(_ type: T.Type) throws(ZipFormatError) -> T {
+        guard let value = LittleEndian.read(type, bytes, at: offset) else { throw ZipFormatError.truncated }
+        offset += MemoryLayout<T>.size
         return value
     }
 

@@ -185,7 +185,7 @@ struct MotoServer {
         def client(service, endpoint, region, key="testing", secret="testing"):
             c = boto3.client(service, endpoint_url=endpoint, region_name=region,
                              aws_access_key_id=key, aws_secret_access_key=secret)
-            # moto checks body-less requests only when x-amz-content-sha256 is signed (sigv4.md section 9).
+            # moto checks body-less requests only when x-amz-content-sha256 is signed (moto compares against botocore, which signs that header).
             def add_hash(request, **kwargs):
                 if not request.body:
                     request.headers["X-Amz-Content-SHA256"] = EMPTY

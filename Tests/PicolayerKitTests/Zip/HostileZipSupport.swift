@@ -145,16 +145,10 @@ func deflatedZeros(_ count: Int) throws -> [UInt8] {
             k = min(n, len(block)); out.write(c.compress(block[:k])); n -= k
         out.write(c.flush())
         """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script, String(count)]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0, "python3 could not deflate")
-    return Array(data)
+    let result = try runBlocking(
+        "/usr/bin/env", ["python3", "-c", script, String(count)], input: nil, environment: nil)
+    try #require(result.status == 0, "python3 could not deflate")
+    return Array(result.stdout)
 }
 
 /// CRC-32 of `count` zero bytes, without holding them.

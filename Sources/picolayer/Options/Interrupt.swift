@@ -6,9 +6,9 @@ import Dispatch
 
 /// Waiting for Ctrl-C (SIGINT) or SIGTERM, so that `invoke` and `serve` can stop their runtimes and servers
 /// before they exit instead of dying with them.
-public enum Interrupt {
+enum Interrupt {
     /// Returns the name of the first SIGINT or SIGTERM that arrives after the call; nil when cancelled first.
-    public static func wait() async -> String? {
+    static func wait() async -> String? {
         let (stream, continuation) = AsyncStream.makeStream(of: String.self)
         var sources: [any DispatchSourceSignal] = []
         for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {

@@ -1,16 +1,17 @@
 import FoundationEssentials
+import PicolayerKit
 
 /// Latency figures of many warm invocations through one ``LocalLambda``, for `make bench`.
-public struct EmulatorBenchmark: Sendable {
-    public var count: Int
+struct EmulatorBenchmark: Sendable {
+    var count: Int
     /// Round trip of `invoke` (enqueue, `/next`, the runtime's work, `/response`, result), per invocation.
-    public var p50: Duration
-    public var p99: Duration
-    public var mean: Duration
-    public var invocationsPerSecond: Double
+    var p50: Duration
+    var p99: Duration
+    var mean: Duration
+    var invocationsPerSecond: Double
 
     /// Runs one cold invocation (not counted), then `count` warm ones of `event`, one after the other.
-    public static func run(_ lambda: LocalLambda, event: [UInt8], count: Int) async throws -> EmulatorBenchmark {
+    static func run(_ lambda: LocalLambda, event: [UInt8], count: Int) async throws -> EmulatorBenchmark {
         let clock = ContinuousClock()
         let cold = try await lambda.invoke(event)
         if let type = cold.errorType {
@@ -40,7 +41,7 @@ public struct EmulatorBenchmark: Sendable {
     }
 
     /// `count=10000 p50_us=42.1 p99_us=80.3 mean_us=45.0 per_s=22000`
-    public var summary: String {
+    var summary: String {
         func micro(_ duration: Duration) -> String {
             TextFormat.fixed(InvocationResult.milliseconds(duration) * 1000, places: 1)
         }
@@ -49,10 +50,10 @@ public struct EmulatorBenchmark: Sendable {
     }
 }
 
-public enum EmulatorBenchmarkError: Error, LocalizedError {
+enum EmulatorBenchmarkError: Error, LocalizedError {
     case failed(String, String)
 
-    public var errorDescription: String? {
+    var errorDescription: String? {
         switch self {
         case .failed(let type, let payload):
             return "A benchmark invocation failed with \(type): \(payload). Check the runtime with picolayer invoke."

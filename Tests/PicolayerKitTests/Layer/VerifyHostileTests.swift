@@ -36,14 +36,14 @@ struct VerifyHostileTests {
     func interpreterLinkedToHost() async throws {
         try await withTemporaryDirectory { root in
             let layer = try layer(in: root)
-            let interpreter = layer.appendingPathComponent(LayerVerifier.interpreterPath)
+            let interpreter = layer.appendingPathComponent(LayerLayout.interpreter)
             try FileManager.default.removeItem(at: interpreter)
             try FileManager.default.createSymbolicLink(
                 at: interpreter, withDestinationURL: Fixtures.debianPicolisp.resolvingSymlinksInPath())
             let report = try await verifier.verify(directory: layer)
             #expect(!report.passed)
             let finding = try #require(report.errors.first { $0.check == "link-outside" })
-            #expect(finding.path == LayerVerifier.interpreterPath)
+            #expect(finding.path == LayerLayout.interpreter)
             #expect(finding.remedy.contains("relative link"))
         }
     }
@@ -54,11 +54,11 @@ struct VerifyHostileTests {
             let bootstrap = RawZip.Entry.stored("bootstrap", Array(VerifyTests.bootstrap.utf8), mode: 0o100755)
             let zip = root.appendingPathComponent("linked.zip")
             try Data(
-                RawZip(entries: [bootstrap, .link(LayerVerifier.interpreterPath, to: Fixtures.debianPicolisp.path)])
+                RawZip(entries: [bootstrap, .link(LayerLayout.interpreter, to: Fixtures.debianPicolisp.path)])
                     .bytes()
             ).write(to: zip)
             let report = try await verifier.verify(layerAt: zip)
-            #expect(report.errors.contains { $0.check == "link-outside" && $0.path == LayerVerifier.interpreterPath })
+            #expect(report.errors.contains { $0.check == "link-outside" && $0.path == LayerLayout.interpreter })
         }
     }
 

@@ -83,50 +83,6 @@ let shellPrelude = """
 
     """
 
-/// Runs a program to its end and returns its status, stdout and stderr. stdin gets `input`.
-/// The waiting happens on a thread of its own: blocking one of the few cooperative threads would starve the
-/// emulator the program talks to.
-@discardableResult
-func run(_ executable: String, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil)
-    async throws -> (status: Int32, stdout: Data, stderr: Data)
-{
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread {
-            continuation.resume(
-                with: Result { try runBlocking(executable, arguments, input: input, environment: environment) })
-        }
-    }
-}
-
-private func runBlocking(_ executable: String, _ arguments: [String], input: Data?, environment: [String: String]?)
-    throws -> (status: Int32, stdout: Data, stderr: Data)
-{
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let stdout = Pipe()
-    let stderr = Pipe()
-    let stdin = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    process.standardInput = stdin
-    try process.run()
-    if let input { stdin.fileHandleForWriting.write(input) }
-    try stdin.fileHandleForWriting.close()
-    // Read both pipes to their ends before waiting, so that a chatty child cannot block on a full pipe.
-    let errors = Mutex(Data())
-    let errorsRead = DispatchSemaphore(value: 0)
-    Thread.detachNewThread {
-        errors.withLock { $0 = stderr.fileHandleForReading.readDataToEndOfFile() }
-        errorsRead.signal()
-    }
-    let out = stdout.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    errorsRead.wait()
-    return (process.terminationStatus, out, errors.withLock { $0 })
-}
-
 /// The Python interpreter on PATH, resolved to its real file (pyenv shims need variables Lambda does not pass).
 func pythonExecutable() async throws -> String {
     let result = try await run("/usr/bin/env", ["python3", "-c", "import sys; print(sys.executable)"])
