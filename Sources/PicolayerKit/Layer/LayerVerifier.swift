@@ -293,8 +293,10 @@ public struct LayerVerifier: Sendable {
                             + "--arch matching the binary."))
             }
             if let highest = elf.highestGlibc, highest > target.glibc {
+                // Only GLIBC_x.y versions belong here: a library's own versions (LIBFFI_BASE_8.0) are not glibc's.
                 let symbols = elf.versionNeeds.filter {
-                    (GlibcVersion(symbolVersion: $0.version) ?? highest) > target.glibc
+                    guard let version = GlibcVersion(symbolVersion: $0.version) else { return false }
+                    return version > target.glibc
                 }
                 .map(\.version)
                 findings.append(
