@@ -41,7 +41,10 @@ done
 
 work=$(mktemp -d)
 moto_pid=""
-trap '[[ -n $moto_pid ]] && kill "$moto_pid" 2>/dev/null; rm -rf "$work"' EXIT
+runner=""
+# The examples' background servers (picolayer serve) are in the runner's process group, stopped with it.
+trap '[[ -n $runner ]] && kill -- -"$runner" 2>/dev/null; [[ -n $moto_pid ]] && kill "$moto_pid" 2>/dev/null
+      rm -rf "$work"' EXIT
 start_moto "$work"
 keys=$(python3 - "$endpoint" <<'PY'
 import json, sys, boto3
@@ -74,6 +77,13 @@ ln -s "$bin" "$work/bin/picolayer"
 cd "$work/docs"
 read -r key secret <<<"$keys"
 env -i PATH="$work/bin:$root/.venv/bin:/usr/local/bin:/usr/bin:/bin" HOME="$work/home" LANG=C.UTF-8 TERM=dumb \
-    AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID="$key" AWS_SECRET_ACCESS_KEY="$secret" AWS_REGION=eu-west-1 \
+    AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID="$key" AWS_SECRET_ACCESS_KEY="$secret" AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 \
     PICOLISP_SOURCE=/usr/lib/picolisp \
-    byexample -l shell --timeout 30 -d unified --no-progress-bar -o '+norm-ws' "${files[@]}"
+    setsid byexample -l shell --timeout 30 -d unified --no-progress-bar -o '+norm-ws' "${files[@]}" &
+runner=$!
+status=0
+wait "$runner" || status=$?
+kill -- -"$runner" 2>/dev/null || true
+runner=""
+[[ $status = 0 ]] || echo "test-docs: an example above failed (file, line, command and diff shown)" >&2
+exit "$status"
