@@ -134,7 +134,7 @@ public struct LayerVerifier: Sendable {
         } else {
             let reason =
                 liveCheck == nil
-                ? "emulator not available"
+                ? "turned off (--no-live-check)"
                 : architecture != hostArchitecture
                     ? "the layer is \(architecture.rawValue), this machine \(hostArchitecture.rawValue)"
                     : "the layer has errors"
