@@ -70,6 +70,9 @@ cat > "$work/docs/fn/main.l" <<'L'
 # The docs' function: answers {"hello": NAME} for {"name": NAME}.
 (de handler (Event Headers)
    (list (cons "hello" (cdr (assoc "name" Event)))) )
+# docs/invoke.md's --env-file example.
+(de env (Event Headers)
+   (list (cons "greeting" (sys "GREETING")) (cons "level" (sys "LEVEL"))) )
 L
 echo '{"name": "world"}' > "$work/docs/event.json"
 ln -s "$bin" "$work/bin/picolayer"
