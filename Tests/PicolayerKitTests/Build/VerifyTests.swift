@@ -62,7 +62,8 @@ struct VerifyTests {
             #expect(report.passed, "\(report.findings)")
             #expect(report.sizes.unzipped > 300_000)
             #expect(report.sizes.zipped < report.sizes.unzipped)
-            #expect(report.findings.contains { $0.check == "live" && $0.message.contains("turned off (--no-live-check)") })
+            #expect(
+                report.findings.contains { $0.check == "live" && $0.message.contains("turned off (--no-live-check)") })
         }
     }
 
