@@ -13,7 +13,7 @@ public enum EnvironmentFile {
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("export ") { line = line.dropFirst("export ".count).trimmingWhitespace() }
             guard let equals = line.firstIndex(of: "="), equals != line.startIndex,
-                let value = value(of: line[line.index(after: equals)...])
+                let value = Self.value(of: line[line.index(after: equals)...])
             else {
                 // The line may be a pasted secret: name the file and line, never echo what it holds.
                 throw .invalidEnvironmentLine(
