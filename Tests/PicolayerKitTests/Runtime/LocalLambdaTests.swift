@@ -378,7 +378,7 @@ struct LocalLambdaTests {
         #expect(throws: EmulatorError.invalidEnvironmentLine(file: "f", line: 1, text: "6 characters, not shown")) {
             try EnvironmentFile.parse("A=\"b c\n", file: "f")
         }
-        #expect(throws: EmulatorError.invalidEnvironmentLine(file: "f", line: 1, text: "8 characters, not shown")) {
+        #expect(throws: EmulatorError.invalidEnvironmentLine(file: "f", line: 1, text: "9 characters, not shown")) {
             try EnvironmentFile.parse("A=\"b\" c d\n", file: "f")
         }
     }
