@@ -131,7 +131,7 @@ public struct LayerVerifier: Sendable {
         } else {
             let reason =
                 liveCheck == nil
-                ? "emulator not available"
+                ? "turned off (--no-live-check)"
                 : architecture != hostArchitecture
                     ? "the layer is \(architecture.rawValue), this machine \(hostArchitecture.rawValue)"
                     : "the layer has errors"
@@ -290,8 +290,10 @@ public struct LayerVerifier: Sendable {
                             + "--arch matching the binary."))
             }
             if let highest = elf.highestGlibc, highest > target.glibc {
+                // Only GLIBC_x.y versions belong here: a library's own versions (LIBFFI_BASE_8.0) are not glibc's.
                 let symbols = elf.versionNeeds.filter {
-                    (GlibcVersion(symbolVersion: $0.version) ?? highest) > target.glibc
+                    guard let version = GlibcVersion(symbolVersion: $0.version) else { return false }
+                    return version > target.glibc
                 }
                 .map(\.version)
                 findings.append(

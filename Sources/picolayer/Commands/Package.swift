@@ -44,8 +44,10 @@ extension Picolayer {
             let environment = ProcessInfo.processInfo.environment
             var options = ZipOptions(level: level, timestamp: try sourceDateEpoch(environment))
             if let threads { options.threads = threads }
-            let report = try await ZipWriter(options: options).write(
+            var report = try await ZipWriter(options: options).write(
                 directory: URL(fileURLWithPath: directory), to: URL(fileURLWithPath: output))
+            // The zip is named as the user gave it (`picolisp.zip`, not this machine's absolute path).
+            report.path = output
             if json {
                 print(try report.jsonString())
             } else {

@@ -28,8 +28,10 @@ extension Picolayer {
             let context = aws.context
             let stsRegion = (try? RegionResolver.resolve(flag: region, context: context)) ?? "us-east-1"
             let report = try await aws.withTransport { transport in
-                let (credentials, _) = try await CredentialSource.resolvedNow(
+                let (credentials, first) = try await CredentialSource.resolvedNow(
                     aws.lookup(transport: transport, region: stsRegion))
+                // As deploy --verbose does: which source of the chain answered, on stderr.
+                if aws.verbose { printError("credentials: \(first.source)") }
                 return try await WhoamiReport.fetch(
                     credentials: credentials, region: stsRegion, endpointFlag: aws.endpointURL,
                     environment: context.environment, transport: transport, trace: aws.trace())

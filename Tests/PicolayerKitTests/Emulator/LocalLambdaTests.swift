@@ -362,12 +362,24 @@ struct LocalLambdaTests {
             (
                 "A=1\n# comment\n\nexport B=two words\nC=\"quoted\"\nD='x=y'\n",
                 ["A": "1", "B": "two words", "C": "quoted", "D": "x=y"]
-            )
+            ),
+            // As dotenv tools read them: quotes and a trailing comment go, a `#` inside quotes or a word stays.
+            (
+                "export GREETING=\"hi there\" # c\nU=plain # note\nH=a#b\nS='it # is'  # c\nE=\"a\\\"b\\nc\"\nN=\n",
+                ["GREETING": "hi there", "U": "plain", "H": "a#b", "S": "it # is", "E": "a\"b\nc", "N": ""]
+            ),
         ])
     func environmentFile(text: String, expected: [String: String]) throws {
         #expect(try EnvironmentFile.parse(text, file: "f") == expected)
         #expect(throws: EmulatorError.invalidEnvironmentLine(file: "f", line: 2, text: "4 characters, not shown")) {
             try EnvironmentFile.parse("A=1\noops\n", file: "f")
+        }
+        // An unclosed quote, or text after the closing quote, is an error rather than a guess.
+        #expect(throws: EmulatorError.invalidEnvironmentLine(file: "f", line: 1, text: "6 characters, not shown")) {
+            try EnvironmentFile.parse("A=\"b c\n", file: "f")
+        }
+        #expect(throws: EmulatorError.invalidEnvironmentLine(file: "f", line: 1, text: "9 characters, not shown")) {
+            try EnvironmentFile.parse("A=\"b\" c d\n", file: "f")
         }
     }
 }

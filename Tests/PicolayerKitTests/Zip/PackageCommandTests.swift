@@ -15,6 +15,8 @@ struct PackageCommandTests {
         #expect(run.status == 0, "\(run.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(object["entries"] as? Int == 3)
+        // The zip is named as it was given, not as this machine's absolute path.
+        #expect(object["path"] as? String == "out.zip")
         let sha = try runTool(["sha256sum", scratch.path + "/out.zip"]).stdout.prefix(64)
         #expect(object["sha256"] as? String == String(sha))
         let base64 = try runTool(
@@ -36,6 +38,7 @@ struct PackageCommandTests {
         #expect(FileManager.default.fileExists(atPath: scratch.path + "/picolisp.zip"))
         #expect(run.stdout.contains("CodeSha256"))
         #expect(run.stdout.contains("entries        1"))
+        #expect(run.stdout.split(separator: "\n").first == "picolisp.zip")
     }
 
     @Test("SOURCE_DATE_EPOCH from the environment stamps the entries; a malformed one is refused")
