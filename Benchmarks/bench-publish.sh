@@ -11,20 +11,8 @@ size=$((45 * 1000 * 1000))
 moto_bench bench-publish
 
 # An IAM user allowed lambda:*, created while auth is off; then signature checking on (moto's POST /moto-api/reset-auth).
-read -r key_id secret < <(python3 - "$endpoint" <<'EOF'
-import json, sys, urllib.request
-import boto3
-iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
-                   aws_access_key_id="testing", aws_secret_access_key="testing")
-iam.create_user(UserName="bench")
-iam.put_user_policy(UserName="bench", PolicyName="allow", PolicyDocument=json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["lambda:*"], "Resource": "*"}]}))
-key = iam.create_access_key(UserName="bench")["AccessKey"]
-urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/moto-api/reset-auth", data=b"0", method="POST",
-                                              headers={"Content-Type": "text/plain"})).read()
-print(key["AccessKeyId"], key["SecretAccessKey"])
-EOF
-)
+read -r key_id secret < <(moto_user bench "lambda:*")
+moto_check_signatures
 
 # A real zip (the AWS CLI checks) holding /bin/true as picoLisp/bin/picolisp (picolayer reads its ELF header
 # for CompatibleArchitectures) and 45 MB of random, incompressible bytes, stored.

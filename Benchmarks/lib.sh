@@ -24,6 +24,28 @@ start_moto() {
     endpoint=http://127.0.0.1:$port
 }
 
+# moto_user NAME ACTION: prints "KEY_ID SECRET" of a new IAM user NAME of the moto at $endpoint, allowed ACTION
+# ("*", "lambda:*"...) on every resource. Call it while moto's signature checking is still off.
+moto_user() {
+    python3 - "$endpoint" "$1" "$2" <<'PY'
+import json, sys, boto3
+endpoint, name, action = sys.argv[1:4]
+iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
+                   aws_access_key_id="setup", aws_secret_access_key="setup")
+iam.create_user(UserName=name)
+iam.put_user_policy(UserName=name, PolicyName="allow", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}))
+key = iam.create_access_key(UserName=name)["AccessKey"]
+print(key["AccessKeyId"], key["SecretAccessKey"])
+PY
+}
+
+# moto_check_signatures: from here on the moto at $endpoint checks every request's SigV4 signature and the IAM
+# policies of its user (POST /moto-api/reset-auth: 0 more calls pass unchecked).
+moto_check_signatures() {
+    curl -fsS -X POST -H 'Content-Type: text/plain' --data 0 "$endpoint/moto-api/reset-auth" >/dev/null
+}
+
 # measure_median WORK RUNS NAME BEFORE COMMAND...: runs BEFORE (a command; `:` for nothing) then COMMAND under
 # /usr/bin/time, RUNS times, and appends "NAME MEDIAN-SECONDS MEDIAN-PEAK-KIB" to WORK/results. A failing run
 # stops the script with its output.

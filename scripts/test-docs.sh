@@ -46,21 +46,15 @@ runner=""
 trap '[[ -n $runner ]] && kill -- -"$runner" 2>/dev/null; [[ -n $moto_pid ]] && kill "$moto_pid" 2>/dev/null
       rm -rf "$work"' EXIT
 start_moto "$work"
-keys=$(python3 - "$endpoint" <<'PY'
+keys=$(moto_user docs "*")
+python3 - "$endpoint" <<'PY'
 import json, sys, boto3
 iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
                    aws_access_key_id="setup", aws_secret_access_key="setup")
-iam.create_user(UserName="docs")
-iam.put_user_policy(UserName="docs", PolicyName="all", PolicyDocument=json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
 iam.create_role(RoleName="hello", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
-key = iam.create_access_key(UserName="docs")["AccessKey"]
-print(key["AccessKeyId"], key["SecretAccessKey"])
 PY
-)
-# From here on moto checks every request's signature.
-curl -fsS -X POST -H 'Content-Type: text/plain' --data 0 "$endpoint/moto-api/reset-auth" >/dev/null
+moto_check_signatures
 
 mkdir -p "$work/docs/fn" "$work/home" "$work/bin"
 "$root/Tests/runtime/stage-layer.sh" "$work/docs/build/layer" >/dev/null

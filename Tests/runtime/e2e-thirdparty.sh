@@ -82,19 +82,8 @@ source "$root/Benchmarks/lib.sh"
 start_moto "$work" || { bad moto "moto_server did not start"; finish; exit 1; }
 cleanups+=("kill $moto_pid 2>/dev/null")
 port=${endpoint##*:}
-keys=$(python3 - "http://127.0.0.1:$port" <<'PY'
-import json, sys, boto3, urllib.request
-iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
-                   aws_access_key_id="setup", aws_secret_access_key="setup")
-iam.create_user(UserName="original")
-iam.put_user_policy(UserName="original", PolicyName="all", PolicyDocument=json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-key = iam.create_access_key(UserName="original")["AccessKey"]
-urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/moto-api/reset-auth", data=b"0", method="POST",
-                                              headers={"Content-Type": "text/plain"}))
-print(key["AccessKeyId"], key["SecretAccessKey"])
-PY
-)
+keys=$(moto_user original "*")
+moto_check_signatures
 read -r key_id secret <<<"$keys"
 printf '{"do":"aws","host":"127.0.0.1:%s"}' "$port" >"$work/aws.json"
 aws_args=(--region eu-west-1 --timeout 20 --env "AWS_ACCESS_KEY_ID=$key_id" --env "AWS_SECRET_ACCESS_KEY=$secret")
