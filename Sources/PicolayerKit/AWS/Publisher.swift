@@ -102,16 +102,11 @@ public struct Publisher: Sendable {
 
     func clients(region: String) throws -> (lambda: LambdaClient, s3: S3Client) {
         let trace: @Sendable (String) -> Void = { [log] line in log("[\(region)] \(line)") }
-        let lambdaEndpoint = try EndpointResolver.endpoint(
-            for: .lambda, region: region, flag: configuration.endpointURL, environment: environment)
-        let s3Endpoint = try EndpointResolver.endpoint(
-            for: .s3, region: region, flag: configuration.endpointURL, environment: environment)
-        let lambda = AWSClient(
-            service: .lambda, region: region, endpoint: lambdaEndpoint, credentials: credentials, transport: transport,
-            timing: timing, trace: trace)
-        let s3 = AWSClient(
-            service: .s3, region: region, endpoint: s3Endpoint, credentials: credentials, transport: transport,
-            timing: timing, trace: trace)
+        let context = AWSServiceContext(
+            credentials: credentials, environment: environment, endpointFlag: configuration.endpointURL,
+            transport: transport, timing: timing, trace: trace)
+        let lambda = try context.client(for: .lambda, region: region)
+        let s3 = try context.client(for: .s3, region: region)
         return (LambdaClient(client: lambda), S3Client(client: s3))
     }
 
