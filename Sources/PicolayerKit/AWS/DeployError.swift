@@ -30,7 +30,8 @@ public enum DeployError: Error, LocalizedError, Equatable {
         case .invalidFunctionName(let name):
             return "function name '\(name)' is invalid: use 1-140 characters without spaces (a name or an ARN)."
         case .roleRequired(let name):
-            return "creating function \(name) needs its execution role. Pass --role arn:aws:iam::ACCOUNT:role/NAME."
+            return "--create needs --role with the execution role to create function \(name). "
+                + "Pass --role arn:aws:iam::ACCOUNT:role/NAME."
         case .invalidHandler(let handler):
             return "handler '\(handler)' is invalid: use 1-128 characters without spaces, e.g. main.handler "
                 + "(file main.l, function handler)."
