@@ -91,13 +91,10 @@ public struct Deployer: Sendable {
     }
 
     func lambdaClient() throws -> LambdaClient {
-        let region = configuration.region
-        let endpoint = try EndpointResolver.endpoint(
-            for: .lambda, region: region, flag: configuration.endpointURL, environment: environment)
-        return LambdaClient(
-            client: AWSClient(
-                service: .lambda, region: region, endpoint: endpoint, credentials: credentials, transport: transport,
-                timing: timing, trace: trace))
+        let context = AWSServiceContext(
+            credentials: credentials, environment: environment, endpointFlag: configuration.endpointURL,
+            transport: transport, timing: timing, trace: trace)
+        return LambdaClient(client: try context.client(for: .lambda, region: configuration.region))
     }
 
     /// Plans (layers to attach, what would change), uploads the code, then attaches the configuration.
@@ -283,8 +280,7 @@ public struct Deployer: Sendable {
         }
         var layers = current.layers
         for arn in attach {
-            let base = arn.lastIndex(of: ":").map { String(arn[..<$0]) } ?? arn
-            layers = LambdaClient.replacingLayer(in: layers, layerArn: base, with: arn)
+            layers = LambdaClient.replacingLayer(in: layers, layerArn: LambdaClient.layerArn(of: arn), with: arn)
         }
         if layers != current.layers { update.layers = layers }
         return update
