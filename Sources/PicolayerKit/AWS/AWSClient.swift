@@ -137,7 +137,9 @@ public struct AWSClient: Sendable {
             headers: request.headers)
     }
 
-    /// Sends `request` and answers the 2xx response; any other answer becomes `AWSError.service`.
+    /// Sends `request` and answers the 2xx response; any other answer becomes `AWSError.service`. Each attempt is
+    /// signed anew (`wireRequest`); a failed answer is parsed (`serviceError`), may correct the clock once
+    /// (`correctedSkew`) and is retried by the standard retry policy (`retryDelay`).
     public func send(_ request: AWSRequest) async throws -> HTTPResponse {
         let payloadHash: String
         if let known = request.payloadHash {
@@ -149,18 +151,7 @@ public struct AWSClient: Sendable {
         var skewCorrected = false
         while true {
             let signedAt = timing.now().addingTimeInterval(await offset.seconds)
-            let outgoing: SignableRequest
-            if signsRequests {
-                let current = try await credentials.current()
-                outgoing = signed(request, payloadHash: payloadHash, at: signedAt, credentials: current).request
-            } else {
-                outgoing = unsigned(request)
-            }
-            let wire = HTTPRequest(
-                endpoint: endpoint, method: request.method, path: outgoing.path, query: outgoing.wireQuery,
-                headers: outgoing.headers.filter { $0.name.lowercased() != "host" }
-                    + [(name: "Host", value: endpoint.hostHeader)],
-                body: request.body)
+            let wire = try await wireRequest(request, payloadHash: payloadHash, at: signedAt)
             trace?("\(request.operation) attempt \(attempt): \(request.method) \(endpoint.description)\(wire.path)")
             let response: HTTPResponse
             do {
@@ -178,37 +169,73 @@ public struct AWSClient: Sendable {
             }
             if (200..<300).contains(response.status) { return response }
 
-            let (code, message) = AWSErrorParser.parse(
-                status: response.status, headers: response.headers, body: response.body)
-            let failure = AWSError.service(
-                operation: request.operation, status: response.status, code: code, message: message,
-                requestId: response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id"))
-
-            if !skewCorrected, Self.clockSkewCodes.contains(code),
-                let serverTime = response.header("Date").flatMap(Self.parseHTTPDate),
-                abs(serverTime.timeIntervalSince(signedAt)) > Self.skewThreshold
+            let (code, failure) = Self.serviceError(response, operation: request.operation)
+            if !skewCorrected, let serverTime = await correctedSkew(code: code, response: response, signedAt: signedAt)
             {
                 skewCorrected = true
-                await offset.set(serverTime.timeIntervalSince(timing.now()))
                 trace?("\(request.operation): clock skew corrected to server time \(serverTime); signing again")
                 continue
             }
-            let retryable =
-                Self.throttlingCodes.contains(code) || Self.transientCodes.contains(code)
-                || Self.transientStatuses.contains(response.status)
-            guard retryable, attempt < maxAttempts else { throw failure }
-            var delay = backoff(attempt: attempt)
-            // An unparseable Retry-After (`nan`, `inf`, a date, garbage) counts as absent: normal backoff.
-            if let header = response.header("Retry-After"),
-                let seconds = Double(header.trimmingWhitespace()), seconds.isFinite
-            {
-                guard seconds <= Self.maxRetryAfterSeconds else { throw failure }
-                delay = .milliseconds(Int64(max(0, seconds) * 1000))
-            }
+            guard let delay = retryDelay(code: code, response: response, attempt: attempt) else { throw failure }
             trace?("\(request.operation): \(code), retrying in \(delay)")
             try await timing.sleep(delay)
             attempt += 1
         }
+    }
+
+    /// Signing: the request as sent, signed as of `date` (or unsigned for the calls AWS takes so).
+    func wireRequest(_ request: AWSRequest, payloadHash: String, at date: Date) async throws -> HTTPRequest {
+        let outgoing: SignableRequest
+        if signsRequests {
+            let current = try await credentials.current()
+            outgoing = signed(request, payloadHash: payloadHash, at: date, credentials: current).request
+        } else {
+            outgoing = unsigned(request)
+        }
+        return HTTPRequest(
+            endpoint: endpoint, method: request.method, path: outgoing.path, query: outgoing.wireQuery,
+            headers: outgoing.headers.filter { $0.name.lowercased() != "host" }
+                + [(name: "Host", value: endpoint.hostHeader)],
+            body: request.body)
+    }
+
+    /// Error parsing: the service's error code and the `AWSError.service` that reports it.
+    static func serviceError(_ response: HTTPResponse, operation: String) -> (code: String, error: AWSError) {
+        let (code, message) = AWSErrorParser.parse(
+            status: response.status, headers: response.headers, body: response.body)
+        let failure = AWSError.service(
+            operation: operation, status: response.status, code: code, message: message,
+            requestId: response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id"))
+        return (code, failure)
+    }
+
+    /// Skew correction: after a clock-skew answer whose `Date` is more than `skewThreshold` from the signing
+    /// time, adopts the server's time for the following signatures and answers it.
+    func correctedSkew(code: String, response: HTTPResponse, signedAt: Date) async -> Date? {
+        guard Self.clockSkewCodes.contains(code),
+            let serverTime = response.header("Date").flatMap(Self.parseHTTPDate),
+            abs(serverTime.timeIntervalSince(signedAt)) > Self.skewThreshold
+        else { return nil }
+        await offset.set(serverTime.timeIntervalSince(timing.now()))
+        return serverTime
+    }
+
+    /// Retry policy: the pause before trying a throttled or transient answer again, `nil` when it is not retried
+    /// (not retryable, out of attempts, or a `Retry-After` longer than `maxRetryAfterSeconds`).
+    func retryDelay(code: String, response: HTTPResponse, attempt: Int) -> Duration? {
+        let retryable =
+            Self.throttlingCodes.contains(code) || Self.transientCodes.contains(code)
+            || Self.transientStatuses.contains(response.status)
+        guard retryable, attempt < maxAttempts else { return nil }
+        let delay = backoff(attempt: attempt)
+        // An unparseable Retry-After (`nan`, `inf`, a date, garbage) counts as absent: normal backoff.
+        if let header = response.header("Retry-After"),
+            let seconds = Double(header.trimmingWhitespace()), seconds.isFinite
+        {
+            guard seconds <= Self.maxRetryAfterSeconds else { return nil }
+            return .milliseconds(Int64(max(0, seconds) * 1000))
+        }
+        return delay
     }
 
     /// `rand(0,1) * min(2^(attempt-1), 20)` seconds: truncated binary exponential backoff with full jitter.

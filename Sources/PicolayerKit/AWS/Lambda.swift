@@ -22,7 +22,7 @@ public struct LambdaClient: Sendable {
             }
             let content = json["Content"]?.object
             self.layerVersionArn = arn
-            self.layerArn = json["LayerArn"]?.string ?? String(arn[..<(arn.lastIndex(of: ":") ?? arn.endIndex)])
+            self.layerArn = json["LayerArn"]?.string ?? LambdaClient.layerArn(of: arn)
             self.version = version
             self.codeSha256 = content?["CodeSha256"]?.string
             self.codeSize = content?["CodeSize"]?.int
@@ -161,13 +161,17 @@ public struct LambdaClient: Sendable {
         _ = try await client.send(request)
     }
 
+    /// The layer's ARN without its version: `arn:aws:lambda:REGION:ACCOUNT:layer:NAME` from `...:NAME:VERSION`.
+    public static func layerArn(of versionArn: String) -> String {
+        versionArn.lastIndex(of: ":").map { String(versionArn[..<$0]) } ?? versionArn
+    }
+
     /// `current` with any version of `layerArn` replaced by `newVersionArn` (appended when absent); other layers kept.
     public static func replacingLayer(in current: [String], layerArn: String, with newVersionArn: String) -> [String] {
         var replaced = false
         var result: [String] = []
         for arn in current {
-            let base = arn.lastIndex(of: ":").map { String(arn[..<$0]) } ?? arn
-            if base == layerArn {
+            if Self.layerArn(of: arn) == layerArn {
                 if !replaced { result.append(newVersionArn) }
                 replaced = true
             } else {

@@ -16,7 +16,6 @@ extension LambdaClient {
         public var functionArn: String
         public var runtime: String?
         public var handler: String?
-        public var role: String?
         public var memorySize: Int?
         public var timeout: Int?
         public var architectures: [String]
@@ -25,7 +24,6 @@ extension LambdaClient {
         public var layers: [String]
         /// Base64 SHA-256 of the code zip.
         public var codeSha256: String?
-        public var codeSize: Int?
         /// `Pending`, `Active`, `Inactive` or `Failed`; absent in some older answers.
         public var state: String?
         public var stateReason: String?
@@ -44,14 +42,12 @@ extension LambdaClient {
             functionArn = arn
             runtime = json["Runtime"]?.string
             handler = json["Handler"]?.string
-            role = json["Role"]?.string
             memorySize = json["MemorySize"]?.int
             timeout = json["Timeout"]?.int
             architectures = (json["Architectures"]?.array ?? []).compactMap(\.string)
             environment = json["Environment"]?["Variables"]?.stringObject ?? [:]
             layers = (json["Layers"]?.array ?? []).compactMap { $0["Arn"]?.string }
             codeSha256 = json["CodeSha256"]?.string
-            codeSize = json["CodeSize"]?.int
             state = json["State"]?.string
             stateReason = json["StateReason"]?.string
             lastUpdateStatus = json["LastUpdateStatus"]?.string

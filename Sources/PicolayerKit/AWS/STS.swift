@@ -15,12 +15,10 @@ public struct STSClient: Sendable {
         environment: [String: String], transport: HTTPTransport, timing: AWSTiming = .live,
         trace: (@Sendable (String) -> Void)? = nil
     ) throws -> STSClient {
-        let endpoint = try EndpointResolver.endpoint(
-            for: .sts, region: region, flag: endpointFlag, environment: environment)
-        return STSClient(
-            client: AWSClient(
-                service: .sts, region: region, endpoint: endpoint, credentials: credentials, signsRequests: signed,
-                transport: transport, timing: timing, trace: trace))
+        let context = AWSServiceContext(
+            credentials: credentials, environment: environment, endpointFlag: endpointFlag, transport: transport,
+            timing: timing, trace: trace)
+        return STSClient(client: try context.client(for: .sts, region: region, signed: signed))
     }
 
     /// Who the credentials belong to.

@@ -18,12 +18,10 @@ public struct WhoamiReport: Sendable, Codable, Equatable {
         transport: HTTPTransport, timing: AWSTiming = .live, trace: (@Sendable (String) -> Void)? = nil
     ) async throws -> WhoamiReport {
         let current = try await credentials.current()
-        let endpoint = try EndpointResolver.endpoint(
-            for: .sts, region: region, flag: endpointFlag, environment: environment)
-        let sts = STSClient(
-            client: AWSClient(
-                service: .sts, region: region, endpoint: endpoint, credentials: .fixed(current),
-                transport: transport, timing: timing, trace: trace))
+        let context = AWSServiceContext(
+            credentials: .fixed(current), environment: environment, endpointFlag: endpointFlag, transport: transport,
+            timing: timing, trace: trace)
+        let sts = STSClient(client: try context.client(for: .sts, region: region))
         let identity = try await sts.getCallerIdentity()
         return WhoamiReport(
             account: identity.account, arn: identity.arn, userId: identity.userId, source: current.source,

@@ -76,11 +76,9 @@ extension Picolayer {
         @Flag(help: "Read the function and report what would change, without changing anything.")
         var dryRun = false
 
+        /// Parse-time checks only; the deploy's own rules (`--create` needs `--role`, ...) are
+        /// `DeployConfiguration.validate()`'s, run before credentials are looked up.
         func validate() throws {
-            if create && role == nil { throw ValidationError("--create needs --role ROLE_ARN (the execution role).") }
-            if withPublishedLayer && !layers.isEmpty {
-                throw ValidationError("Use --layer or --with-published-layer, not both.")
-            }
             _ = try variables()
         }
 
@@ -97,6 +95,7 @@ extension Picolayer {
                 withPublishedLayer: withPublishedLayer, layerName: layerName, create: create, role: role,
                 memorySize: memory, timeout: timeout, architecture: arch, environment: try variables(),
                 publishVersion: publishVersion, dryRun: dryRun, endpointURL: aws.endpointURL)
+            // Before credentials are looked up, so that a refused configuration sends nothing.
             try configuration.validate()
             let trace = aws.trace()
             let verbose = aws.verbose

@@ -44,8 +44,6 @@ public actor CredentialCache {
     let fetch: @Sendable () async throws -> AWSCredentials
     var cached: AWSCredentials?
     var inFlight: Task<AWSCredentials, Error>?
-    /// How many times `fetch` ran, for tests and `--verbose`.
-    public private(set) var fetchCount = 0
 
     public init(timing: AWSTiming = .live, fetch: @escaping @Sendable () async throws -> AWSCredentials) {
         self.timing = timing
@@ -58,7 +56,6 @@ public actor CredentialCache {
         if let inFlight { return try await inFlight.value }
         let task = Task { try await fetch() }
         inFlight = task
-        fetchCount += 1
         defer { inFlight = nil }
         do {
             let fresh = try await task.value

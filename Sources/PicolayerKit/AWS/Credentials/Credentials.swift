@@ -172,10 +172,6 @@ public struct CredentialResolver: Sendable {
         }
         throw AWSError.noCredentials(searched: searched)
     }
-
-    public func resolve(_ context: AWSConfigContext) async throws -> AWSCredentials {
-        try await resolve(CredentialLookup(context: context))
-    }
 }
 
 extension CredentialProvider {

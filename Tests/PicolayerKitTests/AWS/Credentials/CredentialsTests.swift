@@ -58,7 +58,8 @@ struct CredentialsTests {
                 "AWS_SHARED_CREDENTIALS_FILE": "\(home)/nowhere", "AWS_CONFIG_FILE": "\(home)/.aws/config",
                 "AWS_PROFILE": "dev",
             ]
-            let found = try await CredentialResolver().resolve(AWSConfigContext(environment: env, homeDirectory: home))
+            let found = try await CredentialResolver().resolve(
+                CredentialLookup(context: AWSConfigContext(environment: env, homeDirectory: home)))
             #expect(found.accessKeyId == "AKIACONFIGDEV")
         }
     }
@@ -67,7 +68,9 @@ struct CredentialsTests {
     func nothingFound() async throws {
         try await withAWSHome(config: configFile) { home in
             let context = AWSConfigContext(environment: ["AWS_PROFILE": "ignored"], homeDirectory: home)
-            let error = await #expect(throws: AWSError.self) { try await CredentialResolver().resolve(context) }
+            let error = await #expect(throws: AWSError.self) {
+                try await CredentialResolver().resolve(CredentialLookup(context: context))
+            }
             let text = error?.localizedDescription ?? ""
             #expect(text.contains("AWS_ACCESS_KEY_ID"))
             #expect(text.contains("\(home)/.aws/credentials does not exist"))
@@ -80,7 +83,7 @@ struct CredentialsTests {
     func partialEnvironment() async throws {
         let context = AWSConfigContext(environment: ["AWS_ACCESS_KEY_ID": "AKIAENV"], homeDirectory: "/nonexistent")
         await #expect(throws: AWSError.partialCredentials(source: "environment", missing: "AWS_SECRET_ACCESS_KEY")) {
-            try await CredentialResolver().resolve(context)
+            try await CredentialResolver().resolve(CredentialLookup(context: context))
         }
     }
 
@@ -89,7 +92,8 @@ struct CredentialsTests {
         let later = CredentialProvider(name: "imds") { _ in (nil, "no instance metadata service configured") }
         let resolver = CredentialResolver(providers: CredentialResolver.standardProviders + [later])
         let error = await #expect(throws: AWSError.self) {
-            try await resolver.resolve(AWSConfigContext(environment: [:], homeDirectory: "/nonexistent"))
+            try await resolver.resolve(
+                CredentialLookup(context: AWSConfigContext(environment: [:], homeDirectory: "/nonexistent")))
         }
         #expect(error?.localizedDescription.contains("imds: no instance metadata service configured") == true)
     }
