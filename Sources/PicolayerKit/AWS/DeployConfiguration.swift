@@ -40,8 +40,8 @@ public struct DeployConfiguration: Sendable {
     public static let runtime = "provided.al2023"
     public static let defaultHandler = "main.handler"
     public static let defaultLayerName = "picolisp"
-    public static let memoryRange = 128...10240
-    public static let timeoutRange = 1...900
+    public static let memoryRange = LambdaLimits.memoryMegabytes
+    public static let timeoutRange = LambdaLimits.timeoutSeconds
     public static let maxLayers = 5
 
     public init(
@@ -88,7 +88,7 @@ public struct DeployConfiguration: Sendable {
         }
         if let memorySize, !Self.memoryRange.contains(memorySize) { throw .invalidMemory(memorySize) }
         if let timeout, !Self.timeoutRange.contains(timeout) { throw .invalidTimeout(timeout) }
-        if let architecture, !["x86_64", "arm64"].contains(architecture) {
+        if let architecture, Architecture(rawValue: architecture) == nil {
             throw .invalidArchitecture(architecture)
         }
         for name in (environment ?? [:]).keys.sorted() where !Self.isValidVariableName(name) {

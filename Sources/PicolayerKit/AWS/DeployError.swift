@@ -36,9 +36,9 @@ public enum DeployError: Error, LocalizedError, Equatable {
             return "handler '\(handler)' is invalid: use 1-128 characters without spaces, e.g. main.handler "
                 + "(file main.l, function handler)."
         case .invalidMemory(let value):
-            return "memory \(value) MB is out of range. Use --memory from 128 to 10240."
+            return LambdaLimits.memoryOutOfRange(value)
         case .invalidTimeout(let value):
-            return "timeout \(value) s is out of range. Use --timeout from 1 to 900."
+            return LambdaLimits.timeoutOutOfRange("\(value) s")
         case .invalidArchitecture(let value):
             return "architecture '\(value)' is not one Lambda knows. Use --arch x86_64 or --arch arm64."
         case .invalidVariableName(let name):
@@ -59,8 +59,8 @@ public enum DeployError: Error, LocalizedError, Equatable {
             return "\(path) is not a zip file (\(reason)). Pass the function's folder, or a zip made by "
                 + "`picolayer package`."
         case .codeTooLarge(let path, let size, let limit):
-            return "\(path) is \(PublishError.megabytes(size)) zipped; Lambda accepts at most "
-                + "\(PublishError.megabytes(limit)) inline. Move large dependencies into a layer."
+            return LambdaLimits.tooLargeInline(path, size: size, limit: limit)
+                + " Move large dependencies into a layer."
         case .functionNotFound(let name, let region):
             return "function \(name) does not exist in \(region). Pass --create --role ROLE_ARN to create it, "
                 + "or check the name and --region."

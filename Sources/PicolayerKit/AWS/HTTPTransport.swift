@@ -166,8 +166,8 @@ public struct HTTPTransport: Sendable {
     ) async throws -> T {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .nanoseconds(nanoseconds(connectTimeout))
-        configuration.timeout.read = .nanoseconds(nanoseconds(readTimeout))
+        configuration.timeout.connect = TimeAmount(connectTimeout)
+        configuration.timeout.read = TimeAmount(readTimeout)
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         do {
             let result = try await body(live(client: client))
@@ -199,7 +199,7 @@ public struct HTTPTransport: Sendable {
             } else {
                 outgoing.body = .stream(request.body.chunks, length: .known(request.body.length))
             }
-            let deadline = request.timeout.map { TimeAmount.nanoseconds(nanoseconds($0)) } ?? timeout
+            let deadline = request.timeout.map { TimeAmount($0) } ?? timeout
             let response = try await client.execute(outgoing, timeout: deadline)
             let body = try await response.body.collect(upTo: maxResponseBytes)
             return HTTPResponse(
@@ -207,10 +207,5 @@ public struct HTTPTransport: Sendable {
                 headers: response.headers.map { (name: $0.name, value: $0.value) },
                 body: Array(body.readableBytesView))
         }
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -16,8 +16,8 @@ public enum PublishError: Error, LocalizedError, Equatable {
         case .zipNotFound(let path):
             return "layer zip \(path) does not exist. Run `picolayer package` first or pass the zip's path."
         case .zipTooLargeForInline(let path, let size, let limit):
-            return "\(path) is \(Self.megabytes(size)); Lambda accepts at most \(Self.megabytes(limit)) inline. "
-                + "Pass --s3-bucket BUCKET to upload it through S3."
+            return LambdaLimits.tooLargeInline(path, size: size, limit: limit)
+                + " Pass --s3-bucket BUCKET to upload it through S3."
         case .architectureUnknown(let path, let reason):
             return "cannot tell the architecture of \(path): \(reason). Pass --arch x86_64 or --arch arm64."
         case .invalidArchitecture(let value):
@@ -25,9 +25,5 @@ public enum PublishError: Error, LocalizedError, Equatable {
         case .noRegions:
             return "no region to publish to. Pass --region R or --regions R1,R2."
         }
-    }
-
-    static func megabytes(_ bytes: Int64) -> String {
-        TextFormat.fixed(Double(bytes) / 1_048_576, places: 1) + " MB"
     }
 }

@@ -37,9 +37,9 @@ public struct Publisher: Sendable {
         } catch {
             throw PublishError.architectureUnknown(path: path, reason: ErrorText.describe(error))
         }
-        guard let entry = LayerArchitecture.binaryPaths.lazy.compactMap({ reader.entry(named: $0) }).first else {
+        guard let entry = LayerLayout.interpreterPaths.lazy.compactMap({ reader.entry(named: $0) }).first else {
             throw PublishError.architectureUnknown(
-                path: path, reason: "it has no \(LayerArchitecture.binaryPaths.joined(separator: " or "))")
+                path: path, reason: "it has no \(LayerLayout.interpreterPaths.joined(separator: " or "))")
         }
         let bytes: [UInt8]
         do {
@@ -47,7 +47,7 @@ public struct Publisher: Sendable {
         } catch {
             throw PublishError.architectureUnknown(path: path, reason: ErrorText.describe(error))
         }
-        guard let architecture = LayerArchitecture.fromELFHeader(Array(bytes.prefix(64))) else {
+        guard let architecture = Architecture(elfHeader: Array(bytes.prefix(64)))?.rawValue else {
             throw PublishError.architectureUnknown(
                 path: path, reason: "\(entry.path) is not an x86_64 or aarch64 ELF executable")
         }
@@ -69,7 +69,7 @@ public struct Publisher: Sendable {
             throw PublishError.zipTooLargeForInline(path: zip.path, size: zip.size, limit: config.inlineLimit)
         }
         let architecture = try config.architecture ?? detectArchitecture(zip.path)
-        guard ["x86_64", "arm64"].contains(architecture) else { throw PublishError.invalidArchitecture(architecture) }
+        guard Architecture(rawValue: architecture) != nil else { throw PublishError.invalidArchitecture(architecture) }
         let description =
             config.description
             ?? "PicoLisp runtime for AWS Lambda (\(architecture)), published by picolayer \(PicolayerVersion.current)"

@@ -38,9 +38,9 @@ public enum EmulatorError: Error, LocalizedError, Equatable {
         case .reservedVariable(let name):
             return "\(name) is set by Lambda itself and cannot be given with --env or --env-file. Remove it."
         case .invalidTimeout(let timeout):
-            return "The timeout \(timeout) is out of range: Lambda accepts 1 to 900 seconds. Pass --timeout S."
+            return LambdaLimits.timeoutOutOfRange("\(timeout)")
         case .invalidMemorySize(let size):
-            return "The memory size \(size) MB is out of range: Lambda accepts 128 to 10240 MB. Pass --memory MB."
+            return LambdaLimits.memoryOutOfRange(size)
         case .invalidEnvironmentLine(let file, let line, let text):
             return "\(file):\(line): `\(text)` is not KEY=VALUE. Fix the line or remove it."
         case .unreadableFile(let path, let reason):

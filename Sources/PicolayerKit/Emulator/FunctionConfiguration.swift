@@ -63,10 +63,11 @@ public struct FunctionConfiguration: Sendable {
         if let name = userEnvironment.keys.sorted().first(where: Self.reservedVariables.contains) {
             throw .reservedVariable(name)
         }
-        if timeout <= .zero || timeout > .seconds(900) {
+        // Below a second is allowed here, for tests of the watchdog; the command line takes whole seconds.
+        if timeout <= .zero || timeout > .seconds(LambdaLimits.timeoutSeconds.upperBound) {
             throw .invalidTimeout(timeout)
         }
-        if memorySize < 128 || memorySize > 10_240 {
+        if !LambdaLimits.memoryMegabytes.contains(memorySize) {
             throw .invalidMemorySize(memorySize)
         }
     }

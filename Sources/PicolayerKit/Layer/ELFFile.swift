@@ -79,6 +79,13 @@ public struct ELFFile: Sendable, Equatable {
         bytes.starts(with: Header.magic)
     }
 
+    /// `e_machine` of an ELF header (its first 20 bytes or more), in the byte order its `EI_DATA` names; nil
+    /// when the bytes are not an ELF header.
+    public static func machine(ofHeader header: [UInt8]) -> UInt16? {
+        guard hasMagic(header), let machine = LittleEndian.read(UInt16.self, header, at: 18) else { return nil }
+        return header[Header.dataOffset] == Header.littleEndian ? machine : machine.byteSwapped
+    }
+
     /// True when the file at `url` starts with the ELF magic number.
     public static func isELF(at url: URL) -> Bool {
         guard let head = try? OpenFile.reading(url.path).read(upTo: 4) else { return false }

@@ -104,7 +104,7 @@ public struct LayerVerifier: Sendable {
             findings.append(
                 Finding(
                     check: "size-zipped", severity: .error, path: ".",
-                    message: "the zip is \(zipped) bytes; Lambda accepts at most \(LayerSizes.zippedLimit) inline.",
+                    message: LambdaLimits.tooLargeInline("the zip", size: zipped, limit: LayerSizes.zippedLimit),
                     remedy: "leave out --full, drop a library with --without, or publish through S3."))
         }
         if unzipped > LayerSizes.unzippedLimit {
@@ -281,38 +281,45 @@ public struct LayerVerifier: Sendable {
                         remedy: "rebuild for --arch \(architecture.rawValue)."))
                 continue
             }
-            if elf.machine != architecture.elfMachine {
-                findings.append(
-                    Finding(
-                        check: "elf-arch", severity: .error, path: path,
-                        message: "built for \(elf.machineName), but the layer is for \(architecture.rawValue).",
-                        remedy: "rebuild with `picolayer build --arch \(architecture.rawValue)`, or verify with "
-                            + "--arch matching the binary."))
+            findings += checkELF(elf, path: path, bundled: bundled)
+        }
+        return findings
+    }
+
+    /// One readable 64-bit little-endian ELF: its machine, glibc versions and libraries against the target.
+    func checkELF(_ elf: ELFFile, path: String, bundled: Set<String>) -> [Finding] {
+        var findings: [Finding] = []
+        if elf.machine != architecture.elfMachine {
+            findings.append(
+                Finding(
+                    check: "elf-arch", severity: .error, path: path,
+                    message: "built for \(elf.machineName), but the layer is for \(architecture.rawValue).",
+                    remedy: "rebuild with `picolayer build --arch \(architecture.rawValue)`, or verify with "
+                        + "--arch matching the binary."))
+        }
+        if let highest = elf.highestGlibc, highest > target.glibc {
+            // Only GLIBC_x.y versions belong here: a library's own versions (LIBFFI_BASE_8.0) are not glibc's.
+            let symbols = elf.versionNeeds.filter {
+                guard let version = GlibcVersion(symbolVersion: $0.version) else { return false }
+                return version > target.glibc
             }
-            if let highest = elf.highestGlibc, highest > target.glibc {
-                // Only GLIBC_x.y versions belong here: a library's own versions (LIBFFI_BASE_8.0) are not glibc's.
-                let symbols = elf.versionNeeds.filter {
-                    guard let version = GlibcVersion(symbolVersion: $0.version) else { return false }
-                    return version > target.glibc
-                }
-                .map(\.version)
-                findings.append(
-                    Finding(
-                        check: "glibc-too-new", severity: .error, path: path,
-                        message: "needs GLIBC_\(highest) (\(Set(symbols).sorted().joined(separator: ", "))) but "
-                            + "\(target.rawValue) has glibc \(target.glibc); it fails with 'GLIBC_\(highest) not found'.",
-                        remedy: "build in a container of the target system (`picolayer build --engine podman` with "
-                            + "the default Amazon Linux image) instead of on this machine."))
-            }
-            for name in elf.needed where !target.systemLibraries.contains(name) && !bundled.contains(name) {
-                findings.append(
-                    Finding(
-                        check: "library-missing", severity: .error, path: path,
-                        message: "needs \(name), which \(target.rawValue) does not have and the layer's lib/ "
-                            + "does not hold.",
-                        remedy: "copy \(name) (built for the target) into the layer's lib/, or build in a container of "
-                            + "the target system so the system's version is used."))
-            }
+            .map(\.version)
+            findings.append(
+                Finding(
+                    check: "glibc-too-new", severity: .error, path: path,
+                    message: "needs GLIBC_\(highest) (\(Set(symbols).sorted().joined(separator: ", "))) but "
+                        + "\(target.rawValue) has glibc \(target.glibc); it fails with 'GLIBC_\(highest) not found'.",
+                    remedy: "build in a container of the target system (`picolayer build --engine podman` with "
+                        + "the default Amazon Linux image) instead of on this machine."))
+        }
+        for name in elf.needed where !target.systemLibraries.contains(name) && !bundled.contains(name) {
+            findings.append(
+                Finding(
+                    check: "library-missing", severity: .error, path: path,
+                    message: "needs \(name), which \(target.rawValue) does not have and the layer's lib/ "
+                        + "does not hold.",
+                    remedy: "copy \(name) (built for the target) into the layer's lib/, or build in a container of "
+                        + "the target system so the system's version is used."))
         }
         return findings
     }

@@ -11,6 +11,19 @@ public enum Architecture: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// The architecture of binaries whose ELF `e_machine` is `machine`; nil for any other machine.
+    public init?(elfMachine machine: UInt16) {
+        guard let found = Self.allCases.first(where: { $0.elfMachine == machine }) else { return nil }
+        self = found
+    }
+
+    /// The architecture named by an ELF header (see ``ELFFile/machine(ofHeader:)``); nil for another machine or
+    /// bytes that are not an ELF header.
+    public init?(elfHeader header: [UInt8]) {
+        guard let machine = ELFFile.machine(ofHeader: header) else { return nil }
+        self.init(elfMachine: machine)
+    }
+
     /// The value of a container engine's `--platform` flag.
     public var containerPlatform: String {
         switch self {

@@ -37,8 +37,8 @@ extension ZipReport {
         var warnings: [String] = []
         if zipped > LambdaLimits.directUploadZippedBytes {
             warnings.append(
-                "the zip is \(zipped) bytes; Lambda accepts at most \(LambdaLimits.directUploadZippedBytes) "
-                    + "inline. Publish it through S3 (picolayer publish --s3-bucket BUCKET).")
+                LambdaLimits.tooLargeInline("the zip", size: Int64(clamping: zipped))
+                    + " Publish it through S3 (picolayer publish --s3-bucket BUCKET).")
         }
         if unzipped > LambdaLimits.unzippedBytes {
             warnings.append(

@@ -54,7 +54,7 @@ extension Picolayer {
         var timeout: Int?
 
         @Option(help: "x86_64 or arm64 (default: keep the function's; x86_64 when creating).")
-        var arch: String?
+        var arch: Architecture?
 
         @Option(
             name: .customLong("env"),
@@ -93,7 +93,7 @@ extension Picolayer {
             let configuration = DeployConfiguration(
                 functionName: functionName, codePath: code, region: resolvedRegion, handler: handler, layers: layers,
                 withPublishedLayer: withPublishedLayer, layerName: layerName, create: create, role: role,
-                memorySize: memory, timeout: timeout, architecture: arch, environment: try variables(),
+                memorySize: memory, timeout: timeout, architecture: arch?.rawValue, environment: try variables(),
                 publishVersion: publishVersion, dryRun: dryRun, endpointURL: aws.endpointURL)
             // Before credentials are looked up, so that a refused configuration sends nothing.
             try configuration.validate()

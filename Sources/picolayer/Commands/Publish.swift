@@ -54,7 +54,7 @@ extension Picolayer {
         var compatibleRuntimes: String = "provided.al2023"
 
         @Option(help: "x86_64 or arm64 (default: read from bin/picolisp in the zip).")
-        var arch: String?
+        var arch: Architecture?
 
         @OptionGroup var aws: AWSOptions
 
@@ -92,7 +92,7 @@ extension Picolayer {
                 principal: principal, organizationId: organization, functions: functions, description: description,
                 licenseInfo: licenseInfo,
                 compatibleRuntimes: compatibleRuntimes.split(separator: ",").map { String($0) },
-                architecture: arch, force: force, dryRun: dryRun, endpointURL: aws.endpointURL,
+                architecture: arch?.rawValue, force: force, dryRun: dryRun, endpointURL: aws.endpointURL,
                 maxConcurrency: maxConcurrency)
             let showProgress = aws.verbose || dryRun
             let report = try await aws.withTransport { transport in

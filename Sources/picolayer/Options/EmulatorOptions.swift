@@ -36,8 +36,14 @@ struct EmulatorOptions: ParsableArguments {
     var envFile: String?
 
     func validate() throws {
-        if timeout < 1 || timeout > 900 { throw ValidationError("--timeout must be 1 to 900 seconds, not \(timeout).") }
-        if memory < 128 || memory > 10_240 { throw ValidationError("--memory must be 128 to 10240 MB, not \(memory).") }
+        // Checked here, at parse time, with the kit's one message for each.
+        let seconds = LambdaLimits.timeoutSeconds
+        if !(Double(seconds.lowerBound)...Double(seconds.upperBound)).contains(timeout) {
+            throw ValidationError(LambdaLimits.timeoutOutOfRange("\(timeout) s"))
+        }
+        if !LambdaLimits.memoryMegabytes.contains(memory) {
+            throw ValidationError(LambdaLimits.memoryOutOfRange(memory))
+        }
         _ = try environmentAssignments(variables)
     }
 

@@ -19,11 +19,11 @@ struct LayerArchitectureTests {
 
     @Test("e_machine 62 is x86_64, 183 is arm64, anything else or a non-ELF is unknown")
     func elfMachine() {
-        #expect(LayerArchitecture.fromELFHeader(Self.elfHeader(machine: 62)) == "x86_64")
-        #expect(LayerArchitecture.fromELFHeader(Self.elfHeader(machine: 183)) == "arm64")
-        #expect(LayerArchitecture.fromELFHeader(Self.elfHeader(machine: 183, bigEndian: true)) == "arm64")
-        #expect(LayerArchitecture.fromELFHeader(Self.elfHeader(machine: 40)) == nil)
-        #expect(LayerArchitecture.fromELFHeader(Array("#!/bin/sh\necho not an elf binary\n".utf8)) == nil)
+        #expect(Architecture(elfHeader: Self.elfHeader(machine: 62))?.rawValue == "x86_64")
+        #expect(Architecture(elfHeader: Self.elfHeader(machine: 183))?.rawValue == "arm64")
+        #expect(Architecture(elfHeader: Self.elfHeader(machine: 183, bigEndian: true))?.rawValue == "arm64")
+        #expect(Architecture(elfHeader: Self.elfHeader(machine: 40))?.rawValue == nil)
+        #expect(Architecture(elfHeader: Array("#!/bin/sh\necho not an elf binary\n".utf8))?.rawValue == nil)
     }
 
     /// Zips `files` (path → bytes) with Info-ZIP's `zip` into a temporary directory and passes the zip's path.

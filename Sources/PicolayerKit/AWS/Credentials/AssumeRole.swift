@@ -104,34 +104,7 @@ extension CredentialProvider {
             }
             return keys
         case .profile(let sourceName):
-            if lookup.profileChain.count >= CredentialLookup.maxSourceProfileDepth {
-                throw AWSError.invalidCredentials(
-                    source: "profile \(lookup.profileChain.first ?? name)",
-                    reason: "its source_profile chain is more than \(CredentialLookup.maxSourceProfileDepth) profiles "
-                        + "deep (at \(name) -> \(sourceName)); end the chain at a profile with keys")
-            }
-            if lookup.profileChain.contains(sourceName) {
-                let loop = (lookup.profileChain + [name, sourceName]).joined(separator: " -> ")
-                throw AWSError.invalidCredentials(
-                    source: "profile \(name)",
-                    reason: "source_profile makes a loop (\(loop)); end the chain at a profile with keys")
-            }
-            guard try lookup.context.profileSettings(sourceName) != nil else {
-                throw AWSError.invalidCredentials(
-                    source: "profile \(name)",
-                    reason: "its source_profile \(sourceName) is in neither \(lookup.context.configFilePath) "
-                        + "nor \(lookup.context.credentialsFilePath); add [profile \(sourceName)] or fix the name")
-            }
-            sourceLookup = lookup.switchingProfile(to: sourceName)
-            let resolver = CredentialResolver(providers: CredentialResolver.sourceProfileProviders)
-            do {
-                return try await resolver.resolve(sourceLookup)
-            } catch AWSError.noCredentials(let searched) {
-                throw AWSError.credentialSourceFailed(
-                    source: "source_profile \(sourceName) of profile \(name)",
-                    reason: "it has no credentials. Searched:\n" + searched.map { "  - \($0)" }.joined(separator: "\n"),
-                    remedy: "Give profile \(sourceName) keys, a role, sso_session or credential_process.")
-            }
+            return try await sourceProfileCredentials(sourceName, lookup: lookup)
         case .environment:
             // credential_source = Environment reads the variables even under --profile.
             sourceLookup.context.explicitProfile = nil
@@ -148,6 +121,41 @@ extension CredentialProvider {
                 remedy: "Make that source available or use source_profile instead.")
         }
         return credentials
+    }
+
+    /// The credentials of `source_profile`, resolved like a profile of their own, with a bounded chain and no loop.
+    static func sourceProfileCredentials(_ sourceName: String, lookup: CredentialLookup) async throws
+        -> AWSCredentials
+    {
+        let name = lookup.context.profileName
+        if lookup.profileChain.count >= CredentialLookup.maxSourceProfileDepth {
+            throw AWSError.invalidCredentials(
+                source: "profile \(lookup.profileChain.first ?? name)",
+                reason: "its source_profile chain is more than \(CredentialLookup.maxSourceProfileDepth) profiles "
+                    + "deep (at \(name) -> \(sourceName)); end the chain at a profile with keys")
+        }
+        if lookup.profileChain.contains(sourceName) {
+            let loop = (lookup.profileChain + [name, sourceName]).joined(separator: " -> ")
+            throw AWSError.invalidCredentials(
+                source: "profile \(name)",
+                reason: "source_profile makes a loop (\(loop)); end the chain at a profile with keys")
+        }
+        guard try lookup.context.profileSettings(sourceName) != nil else {
+            throw AWSError.invalidCredentials(
+                source: "profile \(name)",
+                reason: "its source_profile \(sourceName) is in neither \(lookup.context.configFilePath) "
+                    + "nor \(lookup.context.credentialsFilePath); add [profile \(sourceName)] or fix the name")
+        }
+        let sourceLookup = lookup.switchingProfile(to: sourceName)
+        let resolver = CredentialResolver(providers: CredentialResolver.sourceProfileProviders)
+        do {
+            return try await resolver.resolve(sourceLookup)
+        } catch AWSError.noCredentials(let searched) {
+            throw AWSError.credentialSourceFailed(
+                source: "source_profile \(sourceName) of profile \(name)",
+                reason: "it has no credentials. Searched:\n" + searched.map { "  - \($0)" }.joined(separator: "\n"),
+                remedy: "Give profile \(sourceName) keys, a role, sso_session or credential_process.")
+        }
     }
 
     static func assumeRoleCredentials(

@@ -32,53 +32,78 @@ public enum InstanceMetadataCredentials {
             return (nil, "switched off by AWS_EC2_METADATA_DISABLED=true")
         }
         let base = try endpoint(lookup.context)
-        let label = base.description
+        let token: String
+        let role: String
+        switch await fetchToken(lookup, base) {
+        case .success(let value): token = value
+        case .failure(let note): return (nil, note.text)
+        }
+        switch await fetchRole(lookup, base, token: token) {
+        case .success(let value): role = value
+        case .failure(let note): return (nil, note.text)
+        }
+        return (try await fetchCredentials(lookup, base, token: token, role: role), "")
+    }
 
+    /// Why the chain goes on past this provider: a note, not an error.
+    struct Note: Error {
+        var text: String
+    }
+
+    /// The IMDSv2 session token (PUT); no fallback to IMDSv1.
+    static func fetchToken(_ lookup: CredentialLookup, _ base: AWSEndpoint) async -> Result<String, Note> {
+        let label = base.description
         let tokenReply: HTTPResponse
         do {
             tokenReply = try await send(
                 lookup, base, method: "PUT", path: tokenPath, headers: [(tokenTTLHeader, tokenTTLSeconds)])
         } catch {
-            return (nil, "no answer from \(label) (not on EC2, or the metadata service is unreachable)")
+            return .failure(Note(text: "no answer from \(label) (not on EC2, or the metadata service is unreachable)"))
         }
         switch tokenReply.status {
         case 200:
-            break
+            return .success(String(decoding: tokenReply.body, as: UTF8.self).trimmingWhitespaceAndNewlines())
         case 403, 404, 405:
-            return (
-                nil,
-                "\(label) refused the IMDSv2 token request (HTTP \(tokenReply.status)); picolayer does not fall "
-                    + "back to IMDSv1: enable IMDSv2 on the instance (HttpTokens optional or required)"
-            )
+            return .failure(
+                Note(
+                    text: "\(label) refused the IMDSv2 token request (HTTP \(tokenReply.status)); picolayer does not "
+                        + "fall back to IMDSv1: enable IMDSv2 on the instance (HttpTokens optional or required)"))
         default:
-            return (nil, "\(label) answered the IMDSv2 token request with HTTP \(tokenReply.status)")
+            return .failure(Note(text: "\(label) answered the IMDSv2 token request with HTTP \(tokenReply.status)"))
         }
-        let token = String(decoding: tokenReply.body, as: UTF8.self).trimmingWhitespaceAndNewlines()
-        let authorized = [(tokenHeader, token)]
+    }
 
+    /// The name of the role of the instance profile, the first line of `rolesPath`.
+    static func fetchRole(_ lookup: CredentialLookup, _ base: AWSEndpoint, token: String) async -> Result<String, Note>
+    {
+        let label = base.description
+        let noRole = Note(text: "\(label): no IAM role is attached to this instance (attach an instance profile)")
         let rolesReply: HTTPResponse
         do {
-            rolesReply = try await send(lookup, base, method: "GET", path: rolesPath, headers: authorized)
+            rolesReply = try await send(lookup, base, method: "GET", path: rolesPath, headers: [(tokenHeader, token)])
         } catch {
-            return (nil, "\(label) gave a token but no answer for \(rolesPath): \(error)")
+            return .failure(Note(text: "\(label) gave a token but no answer for \(rolesPath): \(error)"))
         }
-        if rolesReply.status == 404 {
-            return (nil, "\(label): no IAM role is attached to this instance (attach an instance profile)")
-        }
+        if rolesReply.status == 404 { return .failure(noRole) }
         guard rolesReply.status == 200 else {
-            return (nil, "\(label) answered \(rolesPath) with HTTP \(rolesReply.status)")
+            return .failure(Note(text: "\(label) answered \(rolesPath) with HTTP \(rolesReply.status)"))
         }
         let role =
             String(decoding: rolesReply.body, as: UTF8.self)
             .split(whereSeparator: \.isNewline).first.map { $0.trimmingWhitespace() } ?? ""
-        guard !role.isEmpty else {
-            return (nil, "\(label): no IAM role is attached to this instance (attach an instance profile)")
-        }
-        let source = "EC2 instance metadata (\(label), role \(role))"
+        return role.isEmpty ? .failure(noRole) : .success(role)
+    }
+
+    /// The role's credentials; past the role, a failure is an error, not a note.
+    static func fetchCredentials(_ lookup: CredentialLookup, _ base: AWSEndpoint, token: String, role: String)
+        async throws -> AWSCredentials
+    {
+        let source = "EC2 instance metadata (\(base.description), role \(role))"
         let rolePath = rolesPath + SigV4Signer.uriEncode(role, keepSlash: false)
         let credentialsReply: HTTPResponse
         do {
-            credentialsReply = try await send(lookup, base, method: "GET", path: rolePath, headers: authorized)
+            credentialsReply = try await send(
+                lookup, base, method: "GET", path: rolePath, headers: [(tokenHeader, token)])
         } catch {
             throw AWSError.credentialSourceFailed(
                 source: source, reason: "no answer for \(rolePath): \(error)",
@@ -95,7 +120,7 @@ public enum InstanceMetadataCredentials {
                 source: source, reason: "the metadata service reports Code \(code)",
                 remedy: "Check the instance profile's role (it must exist and trust ec2.amazonaws.com).")
         }
-        return (document.credentials(source: source), "")
+        return document.credentials(source: source)
     }
 
     /// `AWS_EC2_METADATA_SERVICE_ENDPOINT` (or the profile's `ec2_metadata_service_endpoint`), else the IPv6

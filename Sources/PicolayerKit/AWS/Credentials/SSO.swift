@@ -88,28 +88,7 @@ public enum SSOCredentials {
         let login =
             "Run `aws sso login --profile \(profileName)`"
             + (settings.session.map { " (or `aws sso login --sso-session \($0)`)" } ?? "") + " and try again."
-        let path = cachePath(settings, homeDirectory: lookup.context.homeDirectory)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw AWSError.credentialSourceFailed(
-                source: source, reason: "no cached SSO token at \(path) (you have not logged in)", remedy: login)
-        }
-        guard let cache = JSONValue.object(parsing: data),
-            let token = cache["accessToken"]?.string, !token.isEmpty,
-            let expiresText = cache["expiresAt"]?.string
-        else {
-            throw AWSError.credentialSourceFailed(
-                source: source, reason: "the cached SSO token \(path) has no accessToken/expiresAt", remedy: login)
-        }
-        guard let expiresAt = AWSDate.parse(expiresText) else {
-            throw AWSError.credentialSourceFailed(
-                source: source, reason: "the cached SSO token \(path) has an unreadable expiresAt '\(expiresText)'",
-                remedy: login)
-        }
-        guard expiresAt > lookup.timing.now() else {
-            throw AWSError.credentialSourceFailed(
-                source: source, reason: "the cached SSO token expired at \(AWSDate.format(expiresAt))", remedy: login)
-        }
-
+        let token = try cachedToken(settings, lookup: lookup, source: source, login: login)
         let endpoint = try EndpointResolver.endpoint(
             for: .sso, region: settings.region, flag: lookup.endpointURL, environment: lookup.context.environment)
         let query = [("account_id", settings.accountId), ("role_name", settings.roleName)].map {
@@ -143,6 +122,34 @@ public enum SSOCredentials {
                 source: source, reason: "GetRoleCredentials answered \(code) (HTTP \(response.status)): \(message)",
                 remedy: "Try again later; if it persists, \(login.prefix(1).lowercased() + login.dropFirst())")
         }
+    }
+
+    /// The access token of `aws sso login`'s cache file, refused when missing, unreadable or expired.
+    static func cachedToken(_ settings: Settings, lookup: CredentialLookup, source: String, login: String) throws
+        -> String
+    {
+        let path = cachePath(settings, homeDirectory: lookup.context.homeDirectory)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw AWSError.credentialSourceFailed(
+                source: source, reason: "no cached SSO token at \(path) (you have not logged in)", remedy: login)
+        }
+        guard let cache = JSONValue.object(parsing: data),
+            let token = cache["accessToken"]?.string, !token.isEmpty,
+            let expiresText = cache["expiresAt"]?.string
+        else {
+            throw AWSError.credentialSourceFailed(
+                source: source, reason: "the cached SSO token \(path) has no accessToken/expiresAt", remedy: login)
+        }
+        guard let expiresAt = AWSDate.parse(expiresText) else {
+            throw AWSError.credentialSourceFailed(
+                source: source, reason: "the cached SSO token \(path) has an unreadable expiresAt '\(expiresText)'",
+                remedy: login)
+        }
+        guard expiresAt > lookup.timing.now() else {
+            throw AWSError.credentialSourceFailed(
+                source: source, reason: "the cached SSO token expired at \(AWSDate.format(expiresAt))", remedy: login)
+        }
+        return token
     }
 
     /// `{"roleCredentials": {accessKeyId, secretAccessKey, sessionToken, expiration (epoch milliseconds)}}`.
