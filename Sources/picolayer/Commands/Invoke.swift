@@ -44,25 +44,21 @@ extension Picolayer {
                 return
             }
             let lambda = LocalLambda(configuration: configuration, output: { writeToStandardError($0) })
-            let work = Task {
+            let oneALine = events != nil
+            let (outcome, signal) = await Interrupt.guarding {
                 var failed = false
                 for payload in payloads {
                     let result = try await lambda.invoke(payload)
                     StandardStreams.writeOutput(result.payload)
-                    if events != nil { StandardStreams.writeOutput("\n") }
+                    if oneALine { StandardStreams.writeOutput("\n") }
                     failed = failed || result.isError
                 }
                 return failed
-            }
-            let interrupt = Task { () -> String? in
-                guard let signal = await Interrupt.wait() else { return nil }
+            } onSignal: {
                 await lambda.shutdown()
-                return signal
             }
-            let outcome = await work.result
-            interrupt.cancel()
             await lambda.shutdown()
-            if let signal = await interrupt.value {
+            if let signal {
                 writeToStandardError(Array("picolayer invoke: \(signal): stopped the runtime\n".utf8))
                 throw ExitCode(130)
             }

@@ -23,4 +23,20 @@ enum Interrupt {
         for source in sources { source.cancel() }
         return name
     }
+
+    /// Runs `work`; a SIGINT or SIGTERM meanwhile runs `onSignal`, which must make `work` end (stop what it waits
+    /// for), and its name is returned beside `work`'s outcome.
+    static func guarding<T: Sendable>(
+        _ work: @escaping @Sendable () async throws -> T, onSignal: @escaping @Sendable () async -> Void
+    ) async -> (outcome: Result<T, any Error>, signal: String?) {
+        let working = Task { try await work() }
+        let watching = Task { () -> String? in
+            guard let signal = await wait() else { return nil }
+            await onSignal()
+            return signal
+        }
+        let outcome = await working.result
+        watching.cancel()
+        return (outcome, await watching.value)
+    }
 }
