@@ -62,9 +62,16 @@ final class RuntimeProcess: Sendable {
             parentPeakAtSpawn: ProcessTree.highWaterKilobytes(of: "self") ?? Int.max)
         process.output.startReading()
         Spawn.detachThread { [pid] in
-            let (status, usage) = Spawn.blockingWait(pid)
-            process.finalPeak.withLock { $0 = Int(usage.ru_maxrss) }
-            process.exited.withLock { $0 = true }
+            // What the bootstrap left in its group and session goes with it, killed while it is still a zombie:
+            // once reaped, its number may be reused, and a group or session of that number is someone else's.
+            Spawn.blockingWaitUnreaped(pid)
+            let status = process.exited.withLock { exited in
+                process.killTree()
+                let (status, usage) = Spawn.blockingWait(pid)
+                process.finalPeak.withLock { $0 = Int(usage.ru_maxrss) }
+                exited = true
+                return status
+            }
             onExit(status)
             for waiter in process.exitWaiters.withLock({ waiters in
                 defer { waiters.removeAll() }; return waiters
@@ -94,6 +101,13 @@ final class RuntimeProcess: Sendable {
     /// timeout: the group, then every process left in the session (children in groups of their own, orphans
     /// adopted by init). Also after the bootstrap itself has ended: what it left behind goes with it.
     func kill() {
+        exited.withLock { exited in
+            // After the reap the tree is already gone (killed at the exit), and the number may be reused.
+            if !exited { killTree() }
+        }
+    }
+
+    private func killTree() {
         _ = Glibc.kill(-pid, SIGKILL)
         ProcessTree.killSession(pid)
     }

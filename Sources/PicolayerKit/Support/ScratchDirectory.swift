@@ -84,6 +84,16 @@ public final class TemporaryPaths: Sendable {
 
     public func unregister(_ path: String) { state.withLock { _ = $0.paths.remove(path) } }
 
+    /// Runs `create` (which makes a file and returns its path, or nil) and registers the path in one step, so a
+    /// signal handled meanwhile sees either no file or a registered one: never a file of ours left behind.
+    public func creating(_ create: () -> String?) -> String? {
+        state.withLock { state in
+            guard let path = create() else { return nil }
+            state.paths.insert(path)
+            return path
+        }
+    }
+
     public func registerChild(_ pid: pid_t, ownGroup: Bool) { state.withLock { $0.children[pid] = ownGroup } }
 
     public func unregisterChild(_ pid: pid_t) { state.withLock { _ = $0.children.removeValue(forKey: pid) } }

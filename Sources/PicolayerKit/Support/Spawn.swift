@@ -143,6 +143,13 @@ enum Spawn {
     }
 
     /// Waits for `pid` on the calling thread and reaps it.
+    /// Blocks until `pid` has ended, without reaping it: while it is a zombie its number (and so its process
+    /// group and session) cannot be given to another process.
+    static func blockingWaitUnreaped(_ pid: pid_t) {
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == -1 && errno == EINTR {}
+    }
+
     static func blockingWait(_ pid: pid_t) -> (status: ExitStatus, usage: rusage) {
         var status: Int32 = 0
         var usage = rusage()

@@ -37,18 +37,22 @@ final class OutputFile {
             entry.hasPrefix("." + name + ".tmp-") ? ScratchNames.zipTemporaryPID(entry) : nil
         }
         var opened: Int32 = -1
-        var candidate = ""
-        for attempt in 0..<16 {
-            candidate = folderPath + "/" + ScratchNames.zipTemporary(for: name, attempt: attempt)
-            opened = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            if opened >= 0 || errno != EEXIST { break }
+        var failure: Int32 = 0
+        let created = TemporaryPaths.shared.creating {
+            for attempt in 0..<16 {
+                let candidate = folderPath + "/" + ScratchNames.zipTemporary(for: name, attempt: attempt)
+                opened = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+                if opened >= 0 { return candidate }
+                failure = errno
+                if failure != EEXIST { break }
+            }
+            return nil
         }
-        guard opened >= 0 else {
-            throw ZipError.outputNotWritable(path: folderPath, reason: String(cString: strerror(errno)))
+        guard let created else {
+            throw ZipError.outputNotWritable(path: folderPath, reason: String(cString: strerror(failure)))
         }
         descriptor = opened
-        temporaryPath = candidate
-        TemporaryPaths.shared.register(candidate)
+        temporaryPath = created
         buffer.reserveCapacity(OutputFile.bufferLimit)
     }
 
