@@ -243,10 +243,6 @@ public struct ELFFile: Sendable, Equatable {
     struct Reader {
         var bytes: [UInt8]
 
-        func check(_ offset: Int, _ count: Int, _ what: String) throws {
-            guard offset >= 0, count >= 0, offset <= bytes.count - count else { throw ParseError.truncated(what) }
-        }
-
         func u16(_ offset: Int, _ what: String) throws -> UInt16 { try read(UInt16.self, offset, what) }
 
         func u32(_ offset: Int, _ what: String) throws -> UInt32 { try read(UInt32.self, offset, what) }

@@ -55,7 +55,8 @@ public enum LambdaTarget: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// Sonames in the image's /lib64 that matter to PicoLisp (the provided.al2023 and provided.al2 images, as AWS lists their packages), plus glibc's own libraries.
+    /// Sonames in the image's /lib64 that matter to PicoLisp (the provided.al2023 and provided.al2 images, as
+    /// AWS lists their packages), plus glibc's own libraries.
     public var systemLibraries: Set<String> {
         let glibc: Set<String> = [
             "libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "libutil.so.1",
