@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -29,6 +30,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             // Members of a module are visible only where it is imported: Foundation's extensions (which a
             // dependency imports) cannot slip into the kit, which uses FoundationEssentials alone.
@@ -39,6 +41,7 @@ let package = Package(
             dependencies: [
                 "PicolayerKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
@@ -46,7 +49,7 @@ let package = Package(
             name: "PicolayerKitTests",
             // ZIPFoundation is not used as an oracle: its own module is also named CZlib and clashes with ours;
             // unzip, zipinfo, bsdtar, 7z and Python's zipfile are the readers we did not write.
-            dependencies: ["PicolayerKit"]
+            dependencies: ["PicolayerKit", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

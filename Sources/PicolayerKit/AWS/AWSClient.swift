@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 /// One AWS API call before signing: the path is relative to the endpoint and already percent-encoded once.
 public struct AWSRequest: Sendable {
@@ -63,8 +64,8 @@ public struct AWSClient: Sendable {
     public var transport: HTTPTransport
     public var timing: AWSTiming
     public var maxAttempts: Int
-    /// Called with each request just before it is sent (for `--verbose`); secrets are already redacted.
-    public var trace: (@Sendable (String) -> Void)?
+    /// Told each attempt just before it is sent, at debug level (`--verbose`); secrets are never in it.
+    public var logger: Logger
     let offset = ClockOffset()
 
     /// Skew beyond which the server's time is adopted (the SDKs use 5 minutes; Lambda's window is 5 minutes).
@@ -89,7 +90,7 @@ public struct AWSClient: Sendable {
     public init(
         service: AWSService, region: String, endpoint: AWSEndpoint, credentials: CredentialSource,
         signsRequests: Bool = true, transport: HTTPTransport, timing: AWSTiming = .live, maxAttempts: Int = 3,
-        trace: (@Sendable (String) -> Void)? = nil
+        logger: Logger = .silent
     ) {
         self.service = service
         self.region = region
@@ -99,18 +100,18 @@ public struct AWSClient: Sendable {
         self.transport = transport
         self.timing = timing
         self.maxAttempts = max(1, maxAttempts)
-        self.trace = trace
+        self.logger = logger
     }
 
     /// The same client with fixed credentials (long-term keys, or tests).
     public init(
         service: AWSService, region: String, endpoint: AWSEndpoint, credentials: AWSCredentials,
         transport: HTTPTransport, timing: AWSTiming = .live, maxAttempts: Int = 3,
-        trace: (@Sendable (String) -> Void)? = nil
+        logger: Logger = .silent
     ) {
         self.init(
             service: service, region: region, endpoint: endpoint, credentials: .fixed(credentials),
-            transport: transport, timing: timing, maxAttempts: maxAttempts, trace: trace)
+            transport: transport, timing: timing, maxAttempts: maxAttempts, logger: logger)
     }
 
     func signer(_ credentials: AWSCredentials) -> SigV4Signer {
@@ -152,7 +153,8 @@ public struct AWSClient: Sendable {
         while true {
             let signedAt = timing.now().addingTimeInterval(await offset.seconds)
             let wire = try await wireRequest(request, payloadHash: payloadHash, at: signedAt)
-            trace?("\(request.operation) attempt \(attempt): \(request.method) \(endpoint.description)\(wire.path)")
+            logger.debug(
+                "\(request.operation) attempt \(attempt): \(request.method) \(endpoint.description)\(wire.path)")
             let response: HTTPResponse
             do {
                 response = try await transport.send(wire)
@@ -173,11 +175,11 @@ public struct AWSClient: Sendable {
             if !skewCorrected, let serverTime = await correctedSkew(code: code, response: response, signedAt: signedAt)
             {
                 skewCorrected = true
-                trace?("\(request.operation): clock skew corrected to server time \(serverTime); signing again")
+                logger.debug("\(request.operation): clock skew corrected to server time \(serverTime); signing again")
                 continue
             }
             guard let delay = retryDelay(code: code, response: response, attempt: attempt) else { throw failure }
-            trace?("\(request.operation): \(code), retrying in \(delay)")
+            logger.debug("\(request.operation): \(code), retrying in \(delay)")
             try await timing.sleep(delay)
             attempt += 1
         }

@@ -1,7 +1,8 @@
 import FoundationEssentials
+import Logging
 
 /// What every client of one command shares: the credentials, the endpoint overrides (`--endpoint-url`,
-/// `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`), the transport, the clock and the trace. `client(for:region:)`
+/// `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`), the transport, the clock and the logger. `client(for:region:)`
 /// builds the client for one service in one region.
 public struct AWSServiceContext: Sendable {
     public var credentials: CredentialSource
@@ -10,19 +11,19 @@ public struct AWSServiceContext: Sendable {
     public var endpointFlag: String?
     public var transport: HTTPTransport
     public var timing: AWSTiming
-    /// Receives every request attempt (`--verbose`).
-    public var trace: (@Sendable (String) -> Void)?
+    /// Receives every request attempt at debug level (`--verbose`).
+    public var logger: Logger
 
     public init(
         credentials: CredentialSource, environment: [String: String], endpointFlag: String? = nil,
-        transport: HTTPTransport, timing: AWSTiming = .live, trace: (@Sendable (String) -> Void)? = nil
+        transport: HTTPTransport, timing: AWSTiming = .live, logger: Logger = .silent
     ) {
         self.credentials = credentials
         self.environment = environment
         self.endpointFlag = endpointFlag
         self.transport = transport
         self.timing = timing
-        self.trace = trace
+        self.logger = logger
     }
 
     /// A client for `service` in `region`; `signed: false` for the calls AWS takes unsigned.
@@ -31,6 +32,6 @@ public struct AWSServiceContext: Sendable {
             for: service, region: region, flag: endpointFlag, environment: environment)
         return AWSClient(
             service: service, region: region, endpoint: endpoint, credentials: credentials, signsRequests: signed,
-            transport: transport, timing: timing, trace: trace)
+            transport: transport, timing: timing, logger: logger)
     }
 }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 /// Deploys a function's code and configuration: zip, compare CodeSha256, create or update the code, wait, update
 /// the configuration, wait, publish a version. Side effects come in through `credentials`, `transport`, `timing`.
@@ -9,17 +10,14 @@ public struct Deployer: Sendable {
     public var environment: [String: String]
     public var transport: HTTPTransport
     public var timing: AWSTiming
-    /// Receives progress lines and warnings.
-    public var log: @Sendable (String) -> Void
-    /// Receives every request attempt (`--verbose`).
-    public var trace: (@Sendable (String) -> Void)?
+    /// Progress and warnings at info and warning level; every request attempt at debug (`--verbose`).
+    public var logger: Logger
     /// Where a folder is zipped (in a fresh subfolder removed afterwards).
     public var scratchDirectory: URL
 
     public init(
         configuration: DeployConfiguration, credentials: CredentialSource, environment: [String: String] = [:],
-        transport: HTTPTransport, timing: AWSTiming = .live, log: @escaping @Sendable (String) -> Void = { _ in },
-        trace: (@Sendable (String) -> Void)? = nil,
+        transport: HTTPTransport, timing: AWSTiming = .live, logger: Logger = .silent,
         scratchDirectory: URL = FileManager.default.temporaryDirectory
     ) {
         self.configuration = configuration
@@ -27,8 +25,7 @@ public struct Deployer: Sendable {
         self.environment = environment
         self.transport = transport
         self.timing = timing
-        self.log = log
-        self.trace = trace
+        self.logger = logger
         self.scratchDirectory = scratchDirectory
     }
 
@@ -61,7 +58,7 @@ public struct Deployer: Sendable {
         let report = try await ZipWriter().write(directory: URL(fileURLWithPath: path), to: output)
         // The inline limit is checked below with deploy's own message; the writer's says to use publish.
         let inline = ZipReport.limitWarnings(zipped: report.zippedSize, unzipped: 0)
-        for warning in report.warnings where !inline.contains(warning) { log("warning: \(warning)") }
+        for warning in report.warnings where !inline.contains(warning) { logger.warning("\(warning)") }
         log("zipped \(path): \(report.entries) entries, \(report.zippedSize) bytes")
         return try await body(try checkedSize(LayerZip(path: output.path), shownAs: path))
     }
@@ -86,14 +83,14 @@ public struct Deployer: Sendable {
         else { return }
         let file = String(handler[..<dot]) + ".l"
         if !FileManager.default.fileExists(atPath: PathText.join(folder, file)) {
-            log("warning: handler \(handler) names \(file), which is not in \(folder)")
+            logger.warning("handler \(handler) names \(file), which is not in \(folder)")
         }
     }
 
     func lambdaClient() throws -> LambdaClient {
         let context = AWSServiceContext(
             credentials: credentials, environment: environment, endpointFlag: configuration.endpointURL,
-            transport: transport, timing: timing, trace: trace)
+            transport: transport, timing: timing, logger: logger)
         return LambdaClient(client: try context.client(for: .lambda, region: configuration.region))
     }
 
@@ -131,9 +128,9 @@ public struct Deployer: Sendable {
 
     func warnAboutRuntime(of function: LambdaClient.FunctionInfo) {
         guard let runtime = function.runtime, !runtime.hasPrefix("provided") else { return }
-        log(
-            "warning: \(configuration.functionName) runs on \(runtime); PicoLisp needs an OS-only runtime "
-                + "(\(DeployConfiguration.runtime)). deploy does not change a function's runtime.")
+        let needed = "PicoLisp needs an OS-only runtime (\(DeployConfiguration.runtime))"
+        logger.warning(
+            "\(configuration.functionName) runs on \(runtime); \(needed). deploy does not change a function's runtime.")
     }
 
     var requestedArchitectures: [String] { configuration.architecture.map { [$0] } ?? [] }
@@ -364,4 +361,9 @@ public struct Deployer: Sendable {
             }
         }
     }
+}
+
+extension Deployer {
+    /// One progress line, at info level.
+    func log(_ line: String) { logger.info("\(line)") }
 }

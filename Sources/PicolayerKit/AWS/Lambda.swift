@@ -143,24 +143,6 @@ public struct LambdaClient: Sendable {
         }
     }
 
-    /// The function's layer version ARNs, in order.
-    public func getFunctionLayers(functionName: String) async throws -> [String] {
-        let request = AWSRequest(
-            operation: "GetFunctionConfiguration", method: "GET",
-            path: "/2015-03-31/functions/\(Self.segment(functionName))/configuration")
-        let json = try Self.object(try await client.send(request), "GetFunctionConfiguration")
-        let layers = json["Layers"]?.array ?? []
-        return layers.compactMap { $0["Arn"]?.string }
-    }
-
-    public func updateFunctionLayers(functionName: String, layers: [String]) async throws {
-        let request = AWSRequest(
-            operation: "UpdateFunctionConfiguration", method: "PUT",
-            path: "/2015-03-31/functions/\(Self.segment(functionName))/configuration", headers: Self.jsonHeaders,
-            body: .bytes(try Self.jsonBytes(["Layers": JSONValue(layers)])))
-        _ = try await client.send(request)
-    }
-
     /// The layer's ARN without its version: `arn:aws:lambda:REGION:ACCOUNT:layer:NAME` from `...:NAME:VERSION`.
     public static func layerArn(of versionArn: String) -> String {
         versionArn.lastIndex(of: ":").map { String(versionArn[..<$0]) } ?? versionArn

@@ -194,6 +194,16 @@ extension LambdaClient {
         return try FunctionInfo(json: configuration, operation: "GetFunction")
     }
 
+    /// The function's configuration; a missing function is the service's ResourceNotFoundException error.
+    public func getFunctionConfiguration(functionName: String) async throws -> FunctionInfo {
+        let request = AWSRequest(
+            operation: "GetFunctionConfiguration", method: "GET",
+            path: Self.functionPath(functionName, "/configuration"))
+        let response = try await client.send(request)
+        return try FunctionInfo(
+            json: try Self.object(response, "GetFunctionConfiguration"), operation: "GetFunctionConfiguration")
+    }
+
     public func createFunction(_ input: CreateFunctionInput) async throws -> FunctionInfo {
         let response = try await client.send(try Self.createFunctionRequest(input))
         return try FunctionInfo(json: try Self.object(response, "CreateFunction"), operation: "CreateFunction")

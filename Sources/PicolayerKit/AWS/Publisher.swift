@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 /// Publishes a layer zip to one or many regions. Each region runs on its own; a failure in one does not stop
 /// the others. Side effects come in through `transport` and `timing`.
@@ -9,15 +10,15 @@ public struct Publisher: Sendable {
     public var environment: [String: String]
     public var transport: HTTPTransport
     public var timing: AWSTiming
-    /// Receives progress lines and, with `--dry-run`, the redacted requests.
-    public var log: @Sendable (String) -> Void
+    /// Progress and, with `--dry-run`, the redacted requests at info level; request attempts at debug.
+    public var logger: Logger
     /// Reads `CompatibleArchitectures` from the zip when `--arch` is not given.
     public var detectArchitecture: @Sendable (String) throws -> String
 
     public init(
         configuration: PublishConfiguration, credentials: CredentialSource, environment: [String: String],
         transport: HTTPTransport = .live(), timing: AWSTiming = .live,
-        log: @escaping @Sendable (String) -> Void = { _ in },
+        logger: Logger = .silent,
         detectArchitecture: @escaping @Sendable (String) throws -> String = Publisher.architectureFromZip
     ) {
         self.configuration = configuration
@@ -25,7 +26,7 @@ public struct Publisher: Sendable {
         self.environment = environment
         self.transport = transport
         self.timing = timing
-        self.log = log
+        self.logger = logger
         self.detectArchitecture = detectArchitecture
     }
 
@@ -101,10 +102,9 @@ public struct Publisher: Sendable {
     }
 
     func clients(region: String) throws -> (lambda: LambdaClient, s3: S3Client) {
-        let trace: @Sendable (String) -> Void = { [log] line in log("[\(region)] \(line)") }
         let context = AWSServiceContext(
             credentials: credentials, environment: environment, endpointFlag: configuration.endpointURL,
-            transport: transport, timing: timing, trace: trace)
+            transport: transport, timing: timing, logger: logger.scoped(region))
         let lambda = try context.client(for: .lambda, region: region)
         let s3 = try context.client(for: .s3, region: region)
         return (LambdaClient(client: lambda), S3Client(client: s3))
@@ -195,11 +195,12 @@ public struct Publisher: Sendable {
             result.madePublic = true
         }
         for function in config.functions {
-            let current = try await lambda.getFunctionLayers(functionName: function)
+            let current = try await lambda.getFunctionConfiguration(functionName: function).layers
             let updated = LambdaClient.replacingLayer(
                 in: current, layerArn: layer.layerArn, with: layer.layerVersionArn)
             if updated != current {
-                try await lambda.updateFunctionLayers(functionName: function, layers: updated)
+                _ = try await lambda.updateFunctionConfiguration(
+                    functionName: function, LambdaClient.ConfigurationUpdate(layers: updated))
                 log("[\(region)] function \(function) now uses \(layer.layerVersionArn)")
             }
             result.functionsUpdated.append(function)
@@ -270,4 +271,9 @@ public struct Publisher: Sendable {
             "(body: \(bodyLength) bytes of JSON\(inline ? " with Content.ZipFile streamed from the zip" : ""))")
         return lines.joined(separator: "\n")
     }
+}
+
+extension Publisher {
+    /// One progress line, at info level.
+    func log(_ line: String) { logger.info("\(line)") }
 }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 /// The STS operations picolayer uses (query protocol: form-encoded POST to `/`, XML answers, API 2011-06-15).
 public struct STSClient: Sendable {
@@ -13,11 +14,11 @@ public struct STSClient: Sendable {
     public static func regional(
         region: String, credentials: CredentialSource, signed: Bool = true, endpointFlag: String? = nil,
         environment: [String: String], transport: HTTPTransport, timing: AWSTiming = .live,
-        trace: (@Sendable (String) -> Void)? = nil
+        logger: Logger = .silent
     ) throws -> STSClient {
         let context = AWSServiceContext(
             credentials: credentials, environment: environment, endpointFlag: endpointFlag, transport: transport,
-            timing: timing, trace: trace)
+            timing: timing, logger: logger)
         return STSClient(client: try context.client(for: .sts, region: region, signed: signed))
     }
 

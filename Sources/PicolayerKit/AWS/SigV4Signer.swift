@@ -239,34 +239,6 @@ public struct SigV4Signer: Sendable {
         return out
     }
 
-    /// Percent-decodes `text` (used to read query strings and S3 keys given in wire form). Invalid escapes stay.
-    public static func percentDecode(_ text: String) -> String {
-        var bytes: [UInt8] = []
-        var input = Array(text.utf8)[...]
-        while let byte = input.popFirst() {
-            if byte == UInt8(ascii: "%"), input.count >= 2,
-                let high = hexValue(input[input.startIndex]), let low = hexValue(input[input.startIndex + 1])
-            {
-                bytes.append(high << 4 | low)
-                input = input.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Parses a raw query string (`a=1&b&c=%20`) into decoded items, keeping order and repeats.
-    public static func parseQuery(_ raw: String) -> [SignableRequest.QueryItem] {
-        guard !raw.isEmpty else { return [] }
-        return raw.split(separator: "&", omittingEmptySubsequences: true).map { pair in
-            if let eq = pair.firstIndex(of: "=") {
-                return .init(percentDecode(String(pair[..<eq])), percentDecode(String(pair[pair.index(after: eq)...])))
-            }
-            return .init(percentDecode(String(pair)), nil)
-        }
-    }
-
     /// RFC 3986 "remove dot segments" plus collapsing of repeated `/`; keeps a leading and a trailing `/`.
     public static func normalizedPath(_ path: String) -> String {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
@@ -300,15 +272,6 @@ public struct SigV4Signer: Sendable {
             return true
         default:
             return false
-        }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
         }
     }
 

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 /// What `picolayer whoami` prints: who STS says the credentials belong to, and where the chain found them.
 public struct WhoamiReport: Sendable, Codable, Equatable {
@@ -15,12 +16,12 @@ public struct WhoamiReport: Sendable, Codable, Equatable {
     /// Calls STS GetCallerIdentity with `credentials` (signed; the call needs no permission).
     public static func fetch(
         credentials: CredentialSource, region: String, endpointFlag: String?, environment: [String: String],
-        transport: HTTPTransport, timing: AWSTiming = .live, trace: (@Sendable (String) -> Void)? = nil
+        transport: HTTPTransport, timing: AWSTiming = .live, logger: Logger = .silent
     ) async throws -> WhoamiReport {
         let current = try await credentials.current()
         let context = AWSServiceContext(
             credentials: .fixed(current), environment: environment, endpointFlag: endpointFlag, transport: transport,
-            timing: timing, trace: trace)
+            timing: timing, logger: logger)
         let sts = STSClient(client: try context.client(for: .sts, region: region))
         let identity = try await sts.getCallerIdentity()
         return WhoamiReport(

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -17,19 +18,19 @@ public struct InvokeAPIServer: Sendable {
     public var port: Int { server.port }
 
     /// - Parameters:
-    ///   - log: receives the server's own messages (failed event invocations); the function's log stream goes
+    ///   - logger: receives the server's own messages (failed event invocations); the function's log stream goes
     ///     to the pool's `output`.
     ///   - limits: connections, timeouts and the `Event` queue (see ``ServeLimits``).
     public static func start(
         pool: LocalLambdaPool,
         port: Int = 0,
         limits: ServeLimits = ServeLimits(),
-        log: @escaping @Sendable (String) -> Void = { _ in }
+        logger: Logger = .silent
     ) async throws(EmulatorError) -> InvokeAPIServer {
         let names = [pool.configuration.functionName, InvokeAPI.rieFunctionName, pool.configuration.functionARN]
         let queued = BoundedCounter(limit: limits.maxQueuedEvents)
         let server = try await HTTPServer.start(port: port, limits: limits) {
-            InvokeAPIHandler(pool: pool, functionNames: Set(names), queuedEvents: queued, log: log)
+            InvokeAPIHandler(pool: pool, functionNames: Set(names), queuedEvents: queued, logger: logger)
         }
         return InvokeAPIServer(server: server)
     }
@@ -45,7 +46,7 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let pool: LocalLambdaPool
     private let functionNames: Set<String>
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
     private let queuedEvents: BoundedCounter
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
@@ -53,12 +54,12 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     init(
         pool: LocalLambdaPool, functionNames: Set<String>, queuedEvents: BoundedCounter,
-        log: @escaping @Sendable (String) -> Void
+        logger: Logger
     ) {
         self.pool = pool
         self.functionNames = functionNames
         self.queuedEvents = queuedEvents
-        self.log = log
+        self.logger = logger
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -200,13 +201,13 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 context: context, keepAlive: request.keepAlive)
             return
         }
-        let (pool, log, queued) = (self.pool, self.log, queuedEvents)
+        let (pool, logger, queued) = (self.pool, self.logger, queuedEvents)
         Task {
             defer { queued.release() }
             do {
                 _ = try await pool.invoke(request.event, clientContext: request.clientContext, traceID: request.traceID)
             } catch {
-                log("picolayer serve: event invocation failed: \(ErrorText.describe(error))\n")
+                logger.error("serve: event invocation failed: \(ErrorText.describe(error))")
             }
         }
         context.writeHTTPResponse(status: .accepted, body: nil, keepAlive: request.keepAlive)

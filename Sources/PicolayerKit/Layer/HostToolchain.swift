@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 /// The toolchain check of `--engine none`: before anything is fetched or compiled, `build-pil21.sh --check` picks
 /// a clang that fits the LLVM tools (llvm-link rejects bitcode from a newer clang), or stops naming what it found
@@ -9,7 +10,7 @@ struct HostToolchain: Sendable {
     static let refusalStatus: Int32 = 5
 
     var runner: ProcessRunner
-    var reporter: BuildReporter
+    var logger: Logger
     var script: [UInt8]
     /// A folder the script is written to for the check.
     var scratch: URL
@@ -24,7 +25,7 @@ struct HostToolchain: Sendable {
         defer { try? fileManager.removeItem(at: file) }
 
         if install {
-            reporter.line("toolchain: installing what is missing with the system's package manager (--install-deps)")
+            logger.info("toolchain: installing what is missing with the system's package manager (--install-deps)")
             var environment = runner.environment
             environment["PICOLAYER_INSTALL_TOOLCHAIN"] = "1"
             // The package manager's output and any sudo prompt go straight to the terminal.
@@ -40,7 +41,7 @@ struct HostToolchain: Sendable {
                 installed: install)
         }
         let picked = lines.last { $0.contains("compiler ") } ?? lines.last ?? "toolchain fits"
-        reporter.line("toolchain: \(picked.replacing("build-pil21: ", with: ""))")
+        logger.info("toolchain: \(picked.replacing("build-pil21: ", with: ""))")
         return picked
     }
 }

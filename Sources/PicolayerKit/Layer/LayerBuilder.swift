@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 /// What `picolayer build` produced.
 public struct BuildReport: Sendable {
@@ -13,11 +14,11 @@ public struct BuildReport: Sendable {
 /// verify it, and only then put it in place of the previous one.
 public struct LayerBuilder: Sendable {
     public var configuration: BuildConfiguration
-    public var reporter: BuildReporter
+    public var logger: Logger
 
-    public init(configuration: BuildConfiguration, reporter: BuildReporter) {
+    public init(configuration: BuildConfiguration, logger: Logger) {
         self.configuration = configuration
-        self.reporter = reporter
+        self.logger = logger
     }
 
     var runner: ProcessRunner { ProcessRunner(environment: configuration.environment) }
@@ -27,7 +28,7 @@ public struct LayerBuilder: Sendable {
             try configuration.templatesDirectory.map { try TemplateSet.load(from: $0) } ?? TemplateSet.embedded
         let script = try await preflight(templates)
         let (pil, libraries) = try await fetchSources()
-        let compiler = PilCompiler(configuration: configuration, runner: runner, reporter: reporter)
+        let compiler = PilCompiler(configuration: configuration, runner: runner, logger: logger)
         let build = try await compiler.compile(source: pil, script: script)
 
         // Stage next to the output, so the final rename stays on one file system.
@@ -37,7 +38,7 @@ public struct LayerBuilder: Sendable {
         let staging = parent.appendingPathComponent(".\(output.lastPathComponent).staging-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: staging) }
         let stager = LayerStager(
-            runner: runner, target: configuration.target, full: configuration.full, reporter: reporter)
+            runner: runner, target: configuration.target, full: configuration.full, logger: logger)
         try await stager.stage(build: build, libraries: libraries, templates: templates, into: staging)
         let verification = try await verify(staging, output: output)
         try swapIn(staging, for: output)
@@ -59,7 +60,7 @@ public struct LayerBuilder: Sendable {
         if configuration.engine == .none {
             // Before any download: a clang newer than the LLVM tools would otherwise fail a minute into make.
             let toolchain = HostToolchain(
-                runner: runner, reporter: reporter, script: script,
+                runner: runner, logger: logger, script: script,
                 scratch: configuration.cacheDirectory.appendingPathComponent(PilCompiler.buildsFolder))
             try await toolchain.check(install: configuration.installDependencies)
         }
@@ -73,7 +74,7 @@ public struct LayerBuilder: Sendable {
         var lock = try Lockfile.load(from: lockURL)
         let lockBefore = lock
         let fetcher = SourceFetcher(
-            cacheDirectory: configuration.cacheDirectory, lockMode: configuration.lockMode, reporter: reporter,
+            cacheDirectory: configuration.cacheDirectory, lockMode: configuration.lockMode, logger: logger,
             retryDelays: configuration.retryDelays, connectTimeout: configuration.connectTimeout,
             readTimeout: configuration.readTimeout)
         let base = configuration.projectDirectory
@@ -93,7 +94,7 @@ public struct LayerBuilder: Sendable {
         }
         if lock != lockBefore, configuration.lockMode != .locked {
             try lock.write(to: lockURL)
-            reporter.line("lock: wrote \(lockURL.path)")
+            logger.info("lock: wrote \(lockURL.path)")
         }
         return (pil, libraries)
     }
@@ -124,7 +125,7 @@ public struct LayerBuilder: Sendable {
         }
         try fileManager.moveItem(at: staging, to: output)
         try? fileManager.removeItem(at: old)
-        reporter.line("layer: staged \(output.path)")
+        logger.info("layer: staged \(output.path)")
     }
 
     /// Lists a tarball with tar, so a corrupt download fails with a clear message before any compile.

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 #if canImport(Glibc)
     import Glibc
@@ -21,7 +22,12 @@ public enum LayerLiveCheck {
         try await run(layer: layer, sandbox: LiveCheckSandbox.detect())
     }
 
-    static func run(layer: URL, sandbox: LiveCheckSandbox?) async throws -> String? {
+    /// The check for a verifier, saying on `logger` when it runs without a sandbox.
+    public static func reporting(to logger: Logger) -> LayerVerifier.LiveCheck {
+        { layer in try await run(layer: layer, sandbox: LiveCheckSandbox.detect(), logger: logger) }
+    }
+
+    static func run(layer: URL, sandbox: LiveCheckSandbox?, logger: Logger = .silent) async throws -> String? {
         let scratch = try LayerZipUnpacker.makeScratchFolder(prefix: "picolayer-live")
         defer { ScratchFolders.remove(scratch) }
         let taskRoot = scratch.appendingPathComponent("task")
@@ -34,7 +40,7 @@ public enum LayerLiveCheck {
                     + "check free space in the temporary folder (TMPDIR)")
         }
         if sandbox == nil {
-            StandardStreams.writeError(LiveCheckSandbox.unavailableNotice + "\n")
+            logger.warning("\(LiveCheckSandbox.unavailableNotice)")
         }
         let configuration = FunctionConfiguration(
             handler: "echo.handler", taskRoot: taskRoot.path, layerDirectory: copy.path, timeout: .seconds(10))

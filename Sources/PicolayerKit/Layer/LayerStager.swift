@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 /// Assembles the layer folder (see ``LayerLayout``) from a pil21 build, the two libraries and the templates.
 /// With `full`, the whole pil21 tree and the libraries' whole trees are copied instead.
@@ -6,7 +7,7 @@ struct LayerStager: Sendable {
     var runner: ProcessRunner
     var target: LambdaTarget
     var full: Bool
-    var reporter: BuildReporter
+    var logger: Logger
 
     struct Library: Sendable {
         var name: String
@@ -73,9 +74,10 @@ struct LayerStager: Sendable {
             if (try? FileManager.default.destinationOfSymbolicLink(atPath: link.path)) == nil {
                 try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: target.cryptoLibrary)
             }
-            reporter.line(
-                "layer: linking lib/\(BundledLibraryRequirement.cryptoLinkName) -> \(target.cryptoLibrary) "
-                    + "(\(requirement.file) loads it; \(target.rawValue) has only the versioned name)")
+            let shown = "lib/\(BundledLibraryRequirement.cryptoLinkName) -> \(target.cryptoLibrary)"
+            logger.info(
+                "layer: linking \(shown) (\(requirement.file) loads it; \(target.rawValue) has only the versioned name)"
+            )
         }
     }
 
@@ -128,7 +130,7 @@ struct LayerStager: Sendable {
                 try fileManager.copyItem(at: dependencies.appendingPathComponent(name), to: destination)
                 try setMode(0o755, destination)
                 bundled.insert(name)
-                reporter.line("layer: bundling \(name) (\(target.rawValue) lacks it)")
+                logger.info("layer: bundling \(name) (\(target.rawValue) lacks it)")
             }
         }
     }

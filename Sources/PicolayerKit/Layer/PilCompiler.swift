@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 /// Compiles pil21 with `build-pil21.sh`, in a container or on this machine, and caches the result.
 ///
@@ -12,7 +13,7 @@ struct PilCompiler: Sendable {
 
     var configuration: BuildConfiguration
     var runner: ProcessRunner
-    var reporter: BuildReporter
+    var logger: Logger
 
     struct Output: Sendable {
         var directory: URL
@@ -56,7 +57,7 @@ struct PilCompiler: Sendable {
         let final = builds.appendingPathComponent(key)
         let fileManager = FileManager.default
         if fileManager.fileExists(atPath: final.appendingPathComponent("pil21/bin/picolisp").path) {
-            reporter.line("pil21: reusing build \(key.prefix(12)) from \(builds.path)")
+            logger.info("pil21: reusing build \(key.prefix(12)) from \(builds.path)")
             return Output(directory: final, key: key, reused: true)
         }
         // The engine was found by LayerBuilder.preflight, before any download.
@@ -72,13 +73,13 @@ struct PilCompiler: Sendable {
         let result: ProcessResult
         switch configuration.engine {
         case .none:
-            reporter.line("pil21: compiling on this machine")
+            logger.info("pil21: compiling on this machine")
             result = try await runner.run(
                 "sh", [scriptFile.path, source.url.path, output.path], output: .appendToFile(log))
         case .docker, .podman:
-            reporter.line(
-                "pil21: compiling in \(configuration.image) with \(configuration.engine.rawValue) "
-                    + "(\(configuration.architecture.containerPlatform))")
+            let platform = configuration.architecture.containerPlatform
+            logger.info(
+                "pil21: compiling in \(configuration.image) with \(configuration.engine.rawValue) (\(platform))")
             result = try await runner.run(
                 configuration.engine.rawValue,
                 containerArguments(source: source.url, script: scriptFile, output: output),
@@ -98,7 +99,7 @@ struct PilCompiler: Sendable {
         try fileManager.moveItem(at: log, to: output.appendingPathComponent("build.log"))
         if fileManager.fileExists(atPath: final.path) { try fileManager.removeItem(at: final) }
         try fileManager.moveItem(at: output, to: final)
-        reporter.line("pil21: built \(key.prefix(12))")
+        logger.info("pil21: built \(key.prefix(12))")
         return Output(directory: final, key: key, reused: false)
     }
 

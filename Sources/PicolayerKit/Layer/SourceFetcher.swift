@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import FoundationEssentials
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -79,7 +80,7 @@ public enum LockMode: String, Sendable {
 public struct SourceFetcher: Sendable {
     public var cacheDirectory: URL
     public var lockMode: LockMode
-    public var reporter: BuildReporter
+    public var logger: Logger
     /// Pauses between attempts; the number of attempts is one more than the number of delays.
     public var retryDelays: [Duration]
     /// How long one attempt may take to connect; the HTTP client retries refused connections within it.
@@ -91,13 +92,13 @@ public struct SourceFetcher: Sendable {
     static let maxRedirects = 5
 
     public init(
-        cacheDirectory: URL, lockMode: LockMode, reporter: BuildReporter,
+        cacheDirectory: URL, lockMode: LockMode, logger: Logger,
         retryDelays: [Duration] = [.seconds(1), .seconds(3)], connectTimeout: Duration = .seconds(10),
         readTimeout: Duration = .seconds(30)
     ) {
         self.cacheDirectory = cacheDirectory
         self.lockMode = lockMode
-        self.reporter = reporter
+        self.logger = logger
         self.retryDelays = retryDelays
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
@@ -129,7 +130,7 @@ public struct SourceFetcher: Sendable {
                 if FileManager.default.fileExists(atPath: cached.path),
                     (try? Hashing.sha256(fileAt: cached)) == expected
                 {
-                    reporter.line("\(name): \(key) (cached, sha256 \(expected.prefix(12)))")
+                    logger.info("\(name): \(key) (cached, sha256 \(expected.prefix(12)))")
                     return FetchedSource(name: name, origin: origin, url: cached, isDirectory: false, sha256: expected)
                 }
             }
@@ -145,7 +146,7 @@ public struct SourceFetcher: Sendable {
                 try FileManager.default.moveItem(at: file, to: final)
             }
             lock.hashes[key] = actual
-            reporter.line("\(name): \(key) (downloaded, sha256 \(actual.prefix(12)))")
+            logger.info("\(name): \(key) (downloaded, sha256 \(actual.prefix(12)))")
             return FetchedSource(name: name, origin: origin, url: final, isDirectory: false, sha256: actual)
         }
     }
@@ -174,7 +175,7 @@ public struct SourceFetcher: Sendable {
                 guard failure.transient, attempt < retryDelays.count else {
                     throw BuildError.downloadFailed(url: url.absoluteString, reason: failure.reason)
                 }
-                reporter.line("\(label): \(failure.reason); retrying (\(attempt + 2)/\(retryDelays.count + 1))")
+                logger.info("\(label): \(failure.reason); retrying (\(attempt + 2)/\(retryDelays.count + 1))")
                 try await Task.sleep(for: retryDelays[attempt])
                 attempt += 1
             } catch {
@@ -231,13 +232,14 @@ public struct SourceFetcher: Sendable {
         let handle = try OpenFile.writing(file.path)
         var hasher = HashingStream()
         var received: Int64 = 0
+        let progress = TransferProgress(logger: logger, label: label, total: total)
         do {
             for try await buffer in response.body {
                 let data = Data(buffer.readableBytesView)
                 try handle.write(data)
                 hasher.update(data)
                 received += Int64(data.count)
-                reporter.progress(label, received, total)
+                progress.update(received)
             }
         } catch {
             throw DownloadFailure(

@@ -118,6 +118,10 @@ public enum StandardStreams {
 
     public static func writeError(_ text: String) { writeAll(2, Array(text.utf8)) }
 
+    public static func writeError(_ bytes: some Collection<UInt8>) { writeAll(2, Array(bytes)) }
+
+    static func write(_ descriptor: Int32, _ text: String) { writeAll(descriptor, Array(text.utf8)) }
+
     private static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
         var written = 0
         while written < bytes.count {

@@ -38,21 +38,12 @@ extension String {
                 bytes.append(byte)
                 continue
             }
-            guard input.count >= 2, let high = Self.hexValue(input[input.startIndex]),
-                let low = Self.hexValue(input[input.startIndex + 1])
+            guard input.count >= 2, let high = TextFormat.hexValue(input[input.startIndex]),
+                let low = TextFormat.hexValue(input[input.startIndex + 1])
             else { return nil }
             bytes.append(high << 4 | low)
             input = input.dropFirst(2)
         }
         return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }

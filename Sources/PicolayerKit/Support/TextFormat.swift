@@ -14,6 +14,16 @@ public enum TextFormat {
         return text
     }
 
+    /// The value of one hex digit, either case; nil for any other byte.
+    public static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
     /// `value` in hex, at least `digits` digits (zero-padded), as printf's `%0*x` or `%0*X`.
     public static func hex(_ value: some BinaryInteger, digits: Int, uppercase: Bool = false) -> String {
         let text = String(value, radix: 16, uppercase: uppercase)

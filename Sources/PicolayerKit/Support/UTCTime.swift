@@ -39,6 +39,12 @@ public struct UTCTime: Equatable, Sendable {
             + Self.pad(second, 2) + "Z"
     }
 
+    /// `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339).
+    public var iso8601: String {
+        Self.pad(year, 4) + "-" + Self.pad(month, 2) + "-" + Self.pad(day, 2) + "T" + Self.pad(hour, 2) + ":"
+            + Self.pad(minute, 2) + ":" + Self.pad(second, 2) + "Z"
+    }
+
     /// `YYYY/MM/DD`.
     public var slashedDay: String { Self.pad(year, 4) + "/" + Self.pad(month, 2) + "/" + Self.pad(day, 2) }
 
@@ -84,7 +90,7 @@ public struct UTCTime: Equatable, Sendable {
     }
 
     /// Days since 1970-01-01 to a civil date (Howard Hinnant's public-domain algorithm, `civil_from_days`).
-    private static func civil(fromDays days: Int) -> (Int, Int, Int) {
+    static func civil(fromDays days: Int) -> (Int, Int, Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097

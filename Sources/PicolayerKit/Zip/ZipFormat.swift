@@ -139,7 +139,7 @@ struct DOSDateTime: Equatable, Sendable {
         let clamped = min(max(unixTime, minimum), maximum)
         let days = clamped / 86_400
         let seconds = clamped % 86_400
-        let (year, month, day) = DOSDateTime.civilDate(daysSinceEpoch: days)
+        let (year, month, day) = UTCTime.civil(fromDays: Int(days))
         date = UInt16((year - 1980) << 9 | month << 5 | day)
         time = UInt16((seconds / 3600) << 11 | ((seconds % 3600) / 60) << 5 | (seconds % 60) / 2)
     }
@@ -147,19 +147,5 @@ struct DOSDateTime: Equatable, Sendable {
     init(date: UInt16, time: UInt16) {
         self.date = date
         self.time = time
-    }
-
-    /// Howard Hinnant's days-to-civil algorithm (public domain arithmetic), for UTC dates without Foundation.
-    private static func civilDate(daysSinceEpoch: Int64) -> (Int64, Int64, Int64) {
-        let z = daysSinceEpoch + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthPrime = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthPrime + 2) / 5 + 1
-        let month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import Logging
 import PicolayerKit
 import Synchronization
 
@@ -71,6 +72,7 @@ extension Picolayer {
         var connectTimeout: Int = 10
         @Option(help: "Seconds a download server may stay silent, before or during the body, before the attempt fails.")
         var readTimeout: Int = 30
+        @OptionGroup var reporting: ReportingOptions
 
         func validate() throws {
             if locked && update { throw ValidationError("--locked and --update contradict each other; pass one.") }
@@ -86,6 +88,7 @@ extension Picolayer {
 
         func run() async throws {
             TemporaryPaths.shared.removeOnSignals()
+            let logger = reporting.logger
             let environment = ProcessInfo.processInfo.environment
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             func path(_ text: String) -> URL {
@@ -119,55 +122,18 @@ extension Picolayer {
                 owner: chosen == .docker ? "\(getuid()):\(getgid())" : nil,
                 connectTimeout: .seconds(connectTimeout),
                 readTimeout: .seconds(readTimeout),
-                liveCheck: LayerLiveCheck.run)
-            let report = try await LayerBuilder(configuration: configuration, reporter: .terminal()).build()
+                liveCheck: LayerLiveCheck.reporting(to: logger))
+            let report = try await LayerBuilder(configuration: configuration, logger: logger).build()
             printVerification(report.verification)
-            print("layer ready: \(report.layer.path)")
+            printResult("layer ready: \(report.layer.path)")
         }
     }
 }
 
-/// Prints findings and the size table the same way for build and verify.
+/// Prints findings and the size table the same way for build and verify: they are results, on stdout.
 func printVerification(_ report: VerifyReport) {
     for finding in report.findings {
-        print(finding.description)
+        printResult(finding.description)
     }
-    print(report.sizes.table)
-}
-
-extension BuildReporter {
-    /// Lines to stdout; download progress redrawn in place on a terminal, every 10% as plain lines otherwise.
-    static func terminal() -> BuildReporter {
-        let interactive = isatty(STDERR_FILENO) == 1
-        let lastShown = ProgressMemory()
-        return BuildReporter(
-            line: { text in
-                if interactive { StandardStreams.writeError("\r\u{1b}[K") }
-                print(text)
-            },
-            progress: { label, received, total in
-                let step: Int64 =
-                    total.map { max($0 / (interactive ? 100 : 10), 1) } ?? (interactive ? 65_536 : 1_048_576)
-                guard lastShown.advance(label: label, bucket: received / step) else { return }
-                let amount = total.map { "\(received * 100 / max($0, 1))% of \($0) bytes" } ?? "\(received) bytes"
-                if interactive {
-                    StandardStreams.writeError("\r\u{1b}[K\(label): \(amount)")
-                } else {
-                    StandardStreams.writeError("\(label): \(amount)\n")
-                }
-            })
-    }
-}
-
-/// Remembers the last progress bucket shown per label, so progress is printed only when it moves.
-final class ProgressMemory: Sendable {
-    private let state = Mutex<[String: Int64]>([:])
-
-    func advance(label: String, bucket: Int64) -> Bool {
-        state.withLock { shown in
-            if shown[label] == bucket { return false }
-            shown[label] = bucket
-            return true
-        }
-    }
+    printResult(report.sizes.table)
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import Logging
 import PicolayerKit
 
 #if canImport(Glibc)
@@ -70,6 +71,8 @@ extension Picolayer {
 
         @OptionGroup var aws: AWSOptions
 
+        @OptionGroup var reporting: ReportingOptions
+
         @Flag(help: "Print the result as JSON.")
         var json = false
 
@@ -97,18 +100,17 @@ extension Picolayer {
                 publishVersion: publishVersion, dryRun: dryRun, endpointURL: aws.endpointURL)
             // Before credentials are looked up, so that a refused configuration sends nothing.
             try configuration.validate()
-            let trace = aws.trace()
-            let verbose = aws.verbose
+            let logger = reporting.logger
             let report = try await aws.withTransport { transport in
-                let lookup = aws.lookup(transport: transport, region: resolvedRegion)
+                let lookup = aws.lookup(transport: transport, region: resolvedRegion, logger: logger)
                 let resolved = try await CredentialSource.resolvedNow(lookup)
-                if verbose { printError("credentials: \(resolved.first.source)") }
+                logger.debug("credentials: \(resolved.first.source)")
                 let deployer = Deployer(
                     configuration: configuration, credentials: resolved.source, environment: context.environment,
-                    transport: transport, log: { line in printError(line) }, trace: trace)
+                    transport: transport, logger: logger)
                 return try await deployer.run()
             }
-            print(json ? try report.json() : report.table())
+            printResult(json ? try report.json() : report.table())
         }
     }
 }

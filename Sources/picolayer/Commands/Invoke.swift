@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import Logging
 import PicolayerKit
 
 #if canImport(Glibc)
@@ -28,6 +29,8 @@ extension Picolayer {
         @Option(help: .hidden)
         var benchmarkCount: Int?
 
+        @OptionGroup var reporting: ReportingOptions
+
         func validate() throws {
             if event != nil && events != nil { throw ValidationError("Pass --event or --events, not both.") }
         }
@@ -40,10 +43,10 @@ extension Picolayer {
                 let figures = try await LocalLambda.with(configuration) { lambda in
                     try await EmulatorBenchmark.run(lambda, event: event, count: benchmarkCount)
                 }
-                print(figures.summary)
+                printResult(figures.summary)
                 return
             }
-            let lambda = LocalLambda(configuration: configuration, output: { writeToStandardError($0) })
+            let lambda = LocalLambda(configuration: configuration, output: functionOutput(reporting))
             let oneALine = events != nil
             let (outcome, signal) = await Interrupt.guarding {
                 var failed = false
@@ -59,7 +62,7 @@ extension Picolayer {
             }
             await lambda.shutdown()
             if let signal {
-                writeToStandardError(Array("picolayer invoke: \(signal): stopped the runtime\n".utf8))
+                reporting.logger.warning("picolayer invoke: \(signal): stopped the runtime")
                 throw ExitCode(130)
             }
             if try outcome.get() { throw ExitCode(1) }

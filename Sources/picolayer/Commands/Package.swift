@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import Logging
 import PicolayerKit
 
 #if canImport(Glibc)
@@ -32,6 +33,8 @@ extension Picolayer {
         @Flag(help: "Print the report as one JSON object.")
         var json = false
 
+        @OptionGroup var reporting: ReportingOptions
+
         func validate() throws {
             guard (0...9).contains(level) else {
                 throw ValidationError("--level must be from 0 to 9, not \(level).")
@@ -48,13 +51,10 @@ extension Picolayer {
                 directory: URL(fileURLWithPath: directory), to: URL(fileURLWithPath: output))
             // The zip is named as the user gave it (`picolisp.zip`, not this machine's absolute path).
             report.path = output
-            if json {
-                print(try report.jsonString())
-            } else {
-                print(report.summary)
-            }
+            printResult(json ? try report.jsonString() : report.summary)
+            let logger = reporting.logger
             for warning in report.warnings {
-                StandardStreams.writeError("warning: \(warning)\n")
+                logger.warning("\(warning)")
             }
         }
 

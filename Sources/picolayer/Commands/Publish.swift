@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import Logging
 import PicolayerKit
 
 #if canImport(Glibc)
@@ -58,6 +59,8 @@ extension Picolayer {
 
         @OptionGroup var aws: AWSOptions
 
+        @OptionGroup var reporting: ReportingOptions
+
         @Option(help: "Regions published at the same time.")
         var maxConcurrency: Int = 4
 
@@ -94,16 +97,16 @@ extension Picolayer {
                 compatibleRuntimes: compatibleRuntimes.split(separator: ",").map { String($0) },
                 architecture: arch?.rawValue, force: force, dryRun: dryRun, endpointURL: aws.endpointURL,
                 maxConcurrency: maxConcurrency)
-            let showProgress = aws.verbose || dryRun
+            let logger = reporting.logger
             let report = try await aws.withTransport { transport in
-                let lookup = aws.lookup(transport: transport, region: regionList.first)
+                let lookup = aws.lookup(transport: transport, region: regionList.first, logger: logger)
                 let credentials: CredentialSource
                 do {
                     let resolved = try await CredentialSource.resolvedNow(lookup)
                     credentials = resolved.source
-                    if showProgress { printError("credentials: \(resolved.first.source)") }
+                    logger.debug("credentials: \(resolved.first.source)")
                 } catch let error as AWSError where dryRun {
-                    printError("note: \(ErrorText.describe(error))\n(dry run continues with a placeholder key)")
+                    logger.warning("\(ErrorText.describe(error))\n(dry run continues with a placeholder key)")
                     credentials = .fixed(
                         AWSCredentials(
                             accessKeyId: "AKIDPLACEHOLDER", secretAccessKey: "placeholder",
@@ -111,10 +114,10 @@ extension Picolayer {
                 }
                 let publisher = Publisher(
                     configuration: configuration, credentials: credentials, environment: context.environment,
-                    transport: transport, log: { line in if showProgress { printError(line) } })
+                    transport: transport, logger: logger)
                 return try await publisher.run()
             }
-            print(json ? try report.json() : report.table())
+            printResult(json ? try report.json() : report.table())
             if report.anyFailed { throw ExitCode.failure }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import Logging
 import PicolayerKit
 
 #if canImport(Glibc)
@@ -19,6 +20,8 @@ extension Picolayer {
         )
 
         @OptionGroup var function: EmulatorOptions
+
+        @OptionGroup var reporting: ReportingOptions
 
         @Option(help: "The port to listen on, on 127.0.0.1 (0: any free port).")
         var port: Int = 9000
@@ -60,15 +63,14 @@ extension Picolayer {
             let configuration = try function.configuration()
             _ = try LocalLambda.findBootstrap(
                 taskRoot: configuration.taskRoot, layerDirectory: configuration.layerDirectory)
+            let logger = reporting.logger
             let pool = LocalLambdaPool(
-                configuration: configuration, concurrency: concurrency, output: { writeToStandardError($0) })
-            let server = try await InvokeAPIServer.start(pool: pool, port: port, limits: limits) { message in
-                writeToStandardError(Array(message.utf8))
-            }
+                configuration: configuration, concurrency: concurrency, output: functionOutput(reporting))
+            let server = try await InvokeAPIServer.start(pool: pool, port: port, limits: limits, logger: logger)
             let url = "http://127.0.0.1:\(server.port)/2015-03-31/functions/\(configuration.functionName)/invocations"
-            writeToStandardError(Array("picolayer serve: listening on \(url) (Ctrl-C stops)\n".utf8))
+            logger.info("picolayer serve: listening on \(url) (Ctrl-C stops)")
             let signal = await Interrupt.wait() ?? "cancelled"
-            writeToStandardError(Array("picolayer serve: \(signal): stopping the runtimes and the server\n".utf8))
+            logger.info("picolayer serve: \(signal): stopping the runtimes and the server")
             await server.close()
             await pool.shutdown()
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import Logging
 import PicolayerKit
 
 #if canImport(Glibc)
@@ -33,26 +34,28 @@ extension Picolayer {
         var arch: Architecture = .host
         @Flag(help: "Skip running a test event through the layer's own bootstrap under the emulator.")
         var noLiveCheck = false
+        @OptionGroup var reporting: ReportingOptions
 
         func run() async throws {
+            let logger = reporting.logger
             // Ctrl-C or SIGTERM: remove the scratch folders (unpacked zip, live check copy) before exiting.
             let interrupt = Task {
                 guard let signal = await Interrupt.wait() else { return }
                 ScratchFolders.removeAll()
-                StandardStreams.writeError("picolayer verify: \(signal): stopped, scratch removed\n")
+                logger.warning("picolayer verify: \(signal): stopped, scratch removed")
                 Glibc.exit(130)
             }
             defer { interrupt.cancel() }
             let url = URL(fileURLWithPath: layer)
             let verifier = LayerVerifier(
-                target: target, architecture: arch, liveCheck: noLiveCheck ? nil : LayerLiveCheck.run)
+                target: target, architecture: arch, liveCheck: noLiveCheck ? nil : LayerLiveCheck.reporting(to: logger))
             let report = try await verifier.verify(layerAt: url)
             printVerification(report)
             if !report.passed {
-                print("verify: \(report.errors.count) error(s) in \(layer)")
+                printResult("verify: \(report.errors.count) error(s) in \(layer)")
                 throw ExitCode.failure
             }
-            print("verify: \(layer) passed for \(target.rawValue) \(arch.rawValue)")
+            printResult("verify: \(layer) passed for \(target.rawValue) \(arch.rawValue)")
         }
     }
 }

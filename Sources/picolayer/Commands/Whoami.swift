@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import Logging
 import PicolayerKit
 
 #if canImport(Glibc)
@@ -24,19 +25,22 @@ extension Picolayer {
 
         @OptionGroup var aws: AWSOptions
 
+        @OptionGroup var reporting: ReportingOptions
+
         func run() async throws {
             let context = aws.context
             let stsRegion = (try? RegionResolver.resolve(flag: region, context: context)) ?? "us-east-1"
+            let logger = reporting.logger
             let report = try await aws.withTransport { transport in
                 let (credentials, first) = try await CredentialSource.resolvedNow(
-                    aws.lookup(transport: transport, region: stsRegion))
+                    aws.lookup(transport: transport, region: stsRegion, logger: logger))
                 // As deploy --verbose does: which source of the chain answered, on stderr.
-                if aws.verbose { printError("credentials: \(first.source)") }
+                logger.debug("credentials: \(first.source)")
                 return try await WhoamiReport.fetch(
                     credentials: credentials, region: stsRegion, endpointFlag: aws.endpointURL,
-                    environment: context.environment, transport: transport, trace: aws.trace())
+                    environment: context.environment, transport: transport, logger: logger)
             }
-            print(json ? try report.json() : report.text(now: Date()))
+            printResult(json ? try report.json() : report.text(now: Date()))
         }
     }
 }

@@ -1,12 +1,13 @@
 import ArgumentParser
 import FoundationEssentials
+import Logging
 import PicolayerKit
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// The AWS settings `publish`, `deploy` and `whoami` share: which profile, which endpoint, how much to say.
+/// The AWS settings `publish`, `deploy` and `whoami` share: which profile, which endpoint, which timeouts.
 struct AWSOptions: ParsableArguments {
     @Option(help: "Named profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, then default).")
     var profile: String?
@@ -19,9 +20,6 @@ struct AWSOptions: ParsableArguments {
             "The role to assume with a web identity token: GitHub Actions' OIDC token, or AWS_WEB_IDENTITY_TOKEN_FILE "
                 + "(sets AWS_ROLE_ARN for this run).", valueName: "arn"))
     var roleArn: String?
-
-    @Flag(help: "Print progress and each request attempt to stderr.")
-    var verbose = false
 
     @Option(help: "Seconds a server may stay silent before the attempt fails (it is retried, 3 attempts in all).")
     var readTimeout: Int = 60
@@ -49,22 +47,12 @@ struct AWSOptions: ParsableArguments {
         return AWSConfigContext(environment: environment, explicitProfile: profile)
     }
 
-    /// With `--verbose`, a trace writing each line to stderr after `prefix`; otherwise none.
-    func trace(prefix: String = "") -> (@Sendable (String) -> Void)? {
-        guard verbose else { return nil }
-        return { line in printError(prefix + line) }
-    }
-
-    /// A credential lookup over `transport`; with `--verbose`, the providers' network calls are traced.
-    func lookup(transport: HTTPTransport, region: String?) -> CredentialLookup {
+    /// A credential lookup over `transport`; its providers' network calls go to `logger` at debug level.
+    func lookup(transport: HTTPTransport, region: String?, logger: Logger) -> CredentialLookup {
         var lookup = CredentialLookup(
-            context: context, transport: transport, regionFlag: region, trace: trace(prefix: "[credentials] "),
+            context: context, transport: transport, regionFlag: region, logger: logger.scoped("credentials"),
             endpointURL: endpointURL)
         lookup.processTimeout = .seconds(credentialProcessTimeout)
         return lookup
     }
-}
-
-func printError(_ text: String) {
-    StandardStreams.writeError(text + "\n")
 }

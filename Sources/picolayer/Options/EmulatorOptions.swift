@@ -69,14 +69,9 @@ struct EmulatorOptions: ParsableArguments {
     }
 }
 
-/// Writes bytes to stderr unbuffered, for the runtime's output and Lambda's log lines.
-func writeToStandardError(_ bytes: [UInt8]) {
-    bytes.withUnsafeBufferPointer { buffer in
-        var offset = 0
-        while offset < buffer.count {
-            let written = write(2, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
-            if written <= 0 { return }
-            offset += written
-        }
-    }
+/// Where the function's own log stream goes (the runtime's output, Lambda's START, END and REPORT lines): stderr
+/// as it comes, unbuffered; nowhere with `--quiet`, which leaves only the responses.
+func functionOutput(_ reporting: ReportingOptions) -> @Sendable ([UInt8]) -> Void {
+    if reporting.quiet { return { _ in } }
+    return { bytes in StandardStreams.writeError(bytes) }
 }

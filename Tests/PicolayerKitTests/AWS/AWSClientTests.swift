@@ -62,7 +62,7 @@ struct AWSClientTests {
             404, body: #"{"__type":"com.amazon#ResourceNotFoundException","Message":"Function not found: f"}"#)
         try await ScriptedServer.with(replies: [reply]) { server in
             let error = await #expect(throws: AWSError.self) {
-                try await lambdaClient(server, FakeTiming()).getFunctionLayers(functionName: "f")
+                try await lambdaClient(server, FakeTiming()).getFunctionConfiguration(functionName: "f")
             }
             #expect(error?.serviceCode == "ResourceNotFoundException")
             #expect(error?.localizedDescription.contains("Function not found: f") == true)

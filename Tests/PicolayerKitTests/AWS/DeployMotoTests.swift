@@ -394,7 +394,7 @@ struct DeployLocalCheckTests {
     @Test("a handler whose file is not in the folder is warned about before anything is sent")
     func handlerFileMissing() async throws {
         try await withFunctionFolder { folder in
-            let lines = NIOLockedValueBox<[String]>([])
+            let lines = LineCollector()
             let offline = HTTPTransport { _ in
                 throw AWSError.transport(operation: "GetFunction", endpoint: "none", reason: "offline")
             }
@@ -403,10 +403,10 @@ struct DeployLocalCheckTests {
                     configuration: DeployConfiguration(
                         functionName: "f", codePath: folder, region: "us-east-1", handler: handler),
                     credentials: .fixed(testCredentials), transport: offline, timing: FakeTiming().timing,
-                    log: { line in lines.withLockedValue { $0.append(line) } }
+                    logger: lines.logger
                 ).run()
             }
-            let warnings = lines.withLockedValue { $0 }.filter { $0.hasPrefix("warning:") }
+            let warnings = lines.all.filter { $0.hasPrefix("warning:") }
             #expect(warnings == ["warning: handler app.handler names app.l, which is not in \(folder)"])
         }
     }

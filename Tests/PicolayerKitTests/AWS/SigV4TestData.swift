@@ -107,3 +107,18 @@ enum SigV4TestData {
     /// 2015-08-30T12:36:00Z, the time of every suite case.
     static let suiteDate = Date(timeIntervalSince1970: 1_440_938_160)
 }
+
+extension SigV4Signer {
+    /// Parses a raw query string of the test vectors (`a=1&b&c=%20`) into decoded items, keeping order and
+    /// repeats; an escape that does not decode stays as written.
+    static func parseQuery(_ raw: String) -> [SignableRequest.QueryItem] {
+        guard !raw.isEmpty else { return [] }
+        return raw.split(separator: "&", omittingEmptySubsequences: true).map { pair in
+            let decode = { (text: Substring) in String(text).percentDecoded ?? String(text) }
+            if let eq = pair.firstIndex(of: "=") {
+                return .init(decode(pair[..<eq]), decode(pair[pair.index(after: eq)...]))
+            }
+            return .init(decode(pair), nil)
+        }
+    }
+}

@@ -69,7 +69,7 @@ struct BundledLibraryTests {
         try await withTemporaryDirectory { root in
             let layer = try layer(in: root, link: nil)
             let stager = LayerStager(
-                runner: ProcessRunner(environment: [:]), target: .al2023, full: false, reporter: .silent)
+                runner: ProcessRunner(environment: [:]), target: .al2023, full: false, logger: .silent)
             try stager.linkSystemLibraries(into: layer)
             let link = layer.appendingPathComponent("lib/libcrypto.so").path
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "/lib64/libcrypto.so.3")

@@ -90,7 +90,7 @@ func deadPID() throws -> pid_t {
 struct DownloadHostileTests {
     func fetcher(_ cache: URL, readTimeout: Duration = .seconds(1)) -> SourceFetcher {
         SourceFetcher(
-            cacheDirectory: cache, lockMode: .record, reporter: .silent, retryDelays: [], connectTimeout: .seconds(1),
+            cacheDirectory: cache, lockMode: .record, logger: .silent, retryDelays: [], connectTimeout: .seconds(1),
             readTimeout: readTimeout)
     }
 

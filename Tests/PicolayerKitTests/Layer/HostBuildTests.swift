@@ -35,7 +35,7 @@ struct HostBuildTests {
                 project: project, sources: sources, server: server, templates: try Fixtures.templates(in: root),
                 cache: root.appendingPathComponent("cache"))
 
-            let report = try await LayerBuilder(configuration: config, reporter: .silent).build()
+            let report = try await LayerBuilder(configuration: config, logger: .silent).build()
             #expect(!report.reusedBuild)
             #expect(report.verification.passed, "\(report.verification.findings)")
             let layer = report.layer
@@ -82,7 +82,7 @@ struct HostBuildTests {
             // Same inputs: the compile is reused, and --locked is satisfied.
             var locked = config
             locked.lockMode = .locked
-            let again = try await LayerBuilder(configuration: locked, reporter: .silent).build()
+            let again = try await LayerBuilder(configuration: locked, logger: .silent).build()
             #expect(again.reusedBuild)
             #expect(again.buildKey == report.buildKey)
         }
@@ -122,7 +122,7 @@ struct HostBuildTests {
             let base = configuration(
                 project: earlier.project, sources: sources, server: server, templates: templates, cache: cache)
             func build(_ config: BuildConfiguration) async throws {
-                _ = try await LayerBuilder(configuration: config, reporter: .silent).build()
+                _ = try await LayerBuilder(configuration: config, logger: .silent).build()
             }
 
             // Checksum mismatch: the lock says otherwise.

@@ -92,7 +92,7 @@ struct HostToolchainTests {
             environment["PATH"] = "\(swiftBin):" + (testEnvironment["PATH"] ?? "/usr/bin:/bin")
             let lines = LineCollector()
             let toolchain = HostToolchain(
-                runner: ProcessRunner(environment: environment), reporter: lines.reporter,
+                runner: ProcessRunner(environment: environment), logger: lines.logger,
                 script: TemplateSet.embedded.files[TemplateSet.buildScript] ?? [], scratch: root)
             let picked = try await toolchain.check(install: false)
             #expect(picked.contains("clang-\(llvm) (clang \(llvm)), llvm \(llvm)"), "\(picked)")
@@ -108,7 +108,7 @@ struct HostToolchainTests {
             var environment = testEnvironment
             environment["CC"] = "\(swiftBin)/clang"
             let toolchain = HostToolchain(
-                runner: ProcessRunner(environment: environment), reporter: .silent,
+                runner: ProcessRunner(environment: environment), logger: .silent,
                 script: TemplateSet.embedded.files[TemplateSet.buildScript] ?? [], scratch: root)
             do {
                 try await toolchain.check(install: false)

@@ -76,7 +76,7 @@ struct PodmanBuildTests {
                 retryDelays: [.zero],
                 connectTimeout: .seconds(1))
             let lines = LineCollector()
-            let report = try await LayerBuilder(configuration: config, reporter: lines.reporter).build()
+            let report = try await LayerBuilder(configuration: config, logger: lines.logger).build()
             #expect(!report.reusedBuild)
             #expect(report.verification.passed, "\(report.verification.findings)")
             #expect(lines.all.contains { $0.contains("compiling in \(Self.image) with podman") })
@@ -95,15 +95,4 @@ struct PodmanBuildTests {
             #expect(smoke.standardOutputText == "ready\n")
         }
     }
-}
-
-/// Collects reporter lines for assertions.
-final class LineCollector: Sendable {
-    private let lines = Mutex<[String]>([])
-
-    var reporter: BuildReporter {
-        BuildReporter(line: { text in self.lines.withLock { $0.append(text) } })
-    }
-
-    var all: [String] { lines.withLock { $0 } }
 }

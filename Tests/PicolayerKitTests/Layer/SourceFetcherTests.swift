@@ -7,7 +7,7 @@ import Testing
 struct SourceFetcherTests {
     func fetcher(_ cache: URL, _ mode: LockMode = .record) -> SourceFetcher {
         SourceFetcher(
-            cacheDirectory: cache, lockMode: mode, reporter: .silent, retryDelays: [.zero], connectTimeout: .seconds(1))
+            cacheDirectory: cache, lockMode: mode, logger: .silent, retryDelays: [.zero], connectTimeout: .seconds(1))
     }
 
     @Test("a download is hashed, recorded in the lock, cached, and reused without the network")

@@ -22,10 +22,11 @@ final class AWSConfigFileCache: Sendable {
     }
 
     private let files = Mutex<[String: (stamp: Stamp, file: AWSConfigFile)]>([:])
-    /// Where warnings go; stderr, except in tests.
+    /// Where warnings go; the console (stderr), except in tests. The cache is shared by the whole process, so it
+    /// writes to the console's one sink rather than to a command's logger.
     let warn: @Sendable (String) -> Void
 
-    init(warn: @escaping @Sendable (String) -> Void = { StandardStreams.writeError($0 + "\n") }) {
+    init(warn: @escaping @Sendable (String) -> Void = { ConsoleSink.standardError.writeLine($0) }) {
         self.warn = warn
     }
 

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 extension AWSConfigContext {
     /// Profile `name` as the AWS CLI sees it: `[default]`/`[profile NAME]` of the config file with the keys of
@@ -182,11 +183,11 @@ extension CredentialProvider {
         let sessionName =
             nonEmpty(profile["role_session_name"]) ?? lookup.defaultSessionName
         let region = lookup.stsRegion
-        lookup.trace?("AssumeRole \(roleArn) for profile \(name) in \(region) with \(sourceCredentials.source)")
+        lookup.logger.debug("AssumeRole \(roleArn) for profile \(name) in \(region) with \(sourceCredentials.source)")
         let sts = try STSClient.regional(
             region: region, credentials: .fixed(sourceCredentials), endpointFlag: lookup.endpointURL,
             environment: lookup.context.environment, transport: lookup.transport, timing: lookup.timing,
-            trace: lookup.trace)
+            logger: lookup.logger)
         let input = STSClient.AssumeRoleInput(
             roleArn: roleArn, sessionName: sessionName, externalId: nonEmpty(profile["external_id"]),
             durationSeconds: duration)

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 extension CredentialProvider {
     /// The ECS task role / EKS Pod Identity endpoint: `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` or
@@ -44,7 +45,7 @@ public enum ContainerCredentials {
         var failure = ""
         for attempt in 1...attempts {
             if attempt > 1 { try await lookup.timing.sleep(pause) }
-            lookup.trace?("container credentials attempt \(attempt): GET \(url)")
+            lookup.logger.debug("container credentials attempt \(attempt): GET \(url)")
             do {
                 let response = try await lookup.transport.send(request)
                 if response.status == 200 {

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 /// AWS access keys. `description` never shows the secret or the session token.
 public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
@@ -83,8 +84,8 @@ public struct CredentialLookup: Sendable {
     public var regionFlag: String?
     /// Profiles entered through `source_profile`, outermost first, to stop cycles.
     public var profileChain: [String]
-    /// Receives one line per network call a provider makes (for `--verbose`).
-    public var trace: (@Sendable (String) -> Void)?
+    /// Told of each network call a provider makes, at debug level (`--verbose`).
+    public var logger: Logger
     /// `--endpoint-url`: the STS calls the providers make (AssumeRole, AssumeRoleWithWebIdentity) go there too,
     /// before `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL`, so that no call of a run leaves for a public host.
     public var endpointURL: String?
@@ -98,7 +99,7 @@ public struct CredentialLookup: Sendable {
 
     public init(
         context: AWSConfigContext, transport: HTTPTransport = .live(), timing: AWSTiming = .live,
-        regionFlag: String? = nil, profileChain: [String] = [], trace: (@Sendable (String) -> Void)? = nil,
+        regionFlag: String? = nil, profileChain: [String] = [], logger: Logger = .silent,
         endpointURL: String? = nil
     ) {
         self.context = context
@@ -106,7 +107,7 @@ public struct CredentialLookup: Sendable {
         self.timing = timing
         self.regionFlag = regionFlag
         self.profileChain = profileChain
-        self.trace = trace
+        self.logger = logger
         self.endpointURL = endpointURL
     }
 

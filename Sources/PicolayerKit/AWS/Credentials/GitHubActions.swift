@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 extension CredentialProvider {
     /// GitHub Actions' own OIDC token: with `ACTIONS_ID_TOKEN_REQUEST_URL` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN` (set
@@ -63,7 +64,7 @@ public enum GitHubActionsCredentials {
                 (name: "Authorization", value: "bearer \(requestToken)"), (name: "Accept", value: "application/json"),
             ],
             body: .empty, timeout: timeout)
-        lookup.trace?("GitHub Actions OIDC: GET \(target.endpoint)\(target.path) (audience \(audience))")
+        lookup.logger.debug("GitHub Actions OIDC: GET \(target.endpoint)\(target.path) (audience \(audience))")
         let response: HTTPResponse
         do {
             response = try await lookup.transport.send(request)

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 extension CredentialProvider {
     /// The EC2 instance's role through the instance metadata service, IMDSv2 only (a session token first).
@@ -145,7 +146,7 @@ public enum InstanceMetadataCredentials {
     static func send(
         _ lookup: CredentialLookup, _ base: AWSEndpoint, method: String, path: String, headers: [(String, String)]
     ) async throws -> HTTPResponse {
-        lookup.trace?("instance metadata: \(method) \(base.description)\(path)")
+        lookup.logger.debug("instance metadata: \(method) \(base.description)\(path)")
         return try await lookup.transport.send(
             HTTPRequest(
                 endpoint: base, method: method, path: base.basePath + path, query: "",

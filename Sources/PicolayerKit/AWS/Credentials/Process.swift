@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 extension CredentialProvider {
     /// `credential_process` in the profile: a command whose stdout is a JSON credential document (Version 1).
@@ -42,7 +43,7 @@ public enum ProcessCredentials {
             throw AWSError.invalidCredentials(source: source, reason: "the command is empty")
         }
         let runner = ProcessRunner(environment: lookup.context.environment)
-        lookup.trace?("credential_process: running \(program)")
+        lookup.logger.debug("credential_process: running \(program)")
         let result: ProcessResult
         do {
             result = try await withThrowingTaskGroup(of: ProcessResult?.self) { group in

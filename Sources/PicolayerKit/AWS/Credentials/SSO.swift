@@ -1,5 +1,6 @@
 import Crypto
 import FoundationEssentials
+import Logging
 
 extension CredentialProvider {
     /// IAM Identity Center: the token `aws sso login` cached, exchanged for role credentials (GetRoleCredentials).
@@ -97,7 +98,7 @@ public enum SSOCredentials {
         let request = HTTPRequest(
             endpoint: endpoint, method: "GET", path: endpoint.basePath + "/federation/credentials", query: query,
             headers: [(name: bearerHeader, value: token), (name: "Accept", value: "application/json")], body: .empty)
-        lookup.trace?("GetRoleCredentials: GET \(endpoint.description)/federation/credentials")
+        lookup.logger.debug("GetRoleCredentials: GET \(endpoint.description)/federation/credentials")
         let response: HTTPResponse
         do {
             response = try await lookup.transport.send(request)

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Logging
 
 extension CredentialProvider {
     /// `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN` (+ `AWS_ROLE_SESSION_NAME`), or the profile keys
@@ -88,7 +89,7 @@ public enum WebIdentityCredentials {
             region: region, credentials: CredentialSource { throw AWSError.noCredentials(searched: []) },
             signed: false, endpointFlag: lookup.endpointURL, environment: lookup.context.environment,
             transport: lookup.transport,
-            timing: lookup.timing, trace: lookup.trace)
+            timing: lookup.timing, logger: lookup.logger)
         do {
             return try await sts.assumeRoleWithWebIdentity(
                 roleArn: roleArn, sessionName: sessionName, token: token, source: source
