@@ -11,24 +11,19 @@ binary=$1
 runs=${RUNS:-5}
 moto_bench bench-credentials
 
-# An IAM user allowed sts:*, and a role it may assume; then signature checking on (moto's POST /moto-api/reset-auth).
-read -r key_id secret < <(python3 - "$endpoint" <<'EOF_SETUP'
-import json, sys, urllib.request
+# An IAM user allowed sts:*, and a role it may assume; then signature checking on.
+read -r key_id secret < <(moto_user bench "sts:*")
+python3 - "$endpoint" <<'EOF_SETUP'
+import json, sys
 import boto3
 iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
-                   aws_access_key_id="testing", aws_secret_access_key="testing")
-allow = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sts:*"], "Resource": "*"}]})
-iam.create_user(UserName="bench")
-iam.put_user_policy(UserName="bench", PolicyName="allow", PolicyDocument=allow)
-key = iam.create_access_key(UserName="bench")["AccessKey"]
+                   aws_access_key_id="setup", aws_secret_access_key="setup")
 iam.create_role(RoleName="bench-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}))
-iam.put_role_policy(RoleName="bench-role", PolicyName="allow", PolicyDocument=allow)
-urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/moto-api/reset-auth", data=b"0", method="POST",
-                                              headers={"Content-Type": "text/plain"})).read()
-print(key["AccessKeyId"], key["SecretAccessKey"])
+iam.put_role_policy(RoleName="bench-role", PolicyName="allow", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sts:*"], "Resource": "*"}]}))
 EOF_SETUP
-)
+moto_check_signatures
 
 cat > "$work/credentials" <<EOF_CREDS
 [base]

@@ -15,20 +15,15 @@ runs=${RUNS:-5}
 moto_bench bench-deploy
 
 # An IAM user allowed lambda:*, an execution role and the function, created while auth is off; then signature
-# checking on (moto's POST /moto-api/reset-auth).
-read -r key_id secret < <(python3 - "$endpoint" <<'EOF'
-import io, json, sys, urllib.request, zipfile
+# checking on.
+read -r key_id secret < <(moto_user bench "lambda:*")
+python3 - "$endpoint" <<'EOF'
+import io, json, sys, zipfile
 import boto3
-endpoint = sys.argv[1]
 def client(service):
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
-iam = client("iam")
-iam.create_user(UserName="bench")
-iam.put_user_policy(UserName="bench", PolicyName="allow", PolicyDocument=json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["lambda:*"], "Resource": "*"}]}))
-key = iam.create_access_key(UserName="bench")["AccessKey"]
-role = iam.create_role(RoleName="bench-fn", AssumeRolePolicyDocument=json.dumps(
+    return boto3.client(service, endpoint_url=sys.argv[1], region_name="us-east-1",
+                        aws_access_key_id="setup", aws_secret_access_key="setup")
+role = client("iam").create_role(RoleName="bench-fn", AssumeRolePolicyDocument=json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
                                              "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
 code = io.BytesIO()
@@ -37,11 +32,8 @@ with zipfile.ZipFile(code, "w") as z:
 for name in ["bench-picolayer", "bench-aws-cli"]:
     client("lambda").create_function(FunctionName=name, Runtime="provided.al2023", Role=role, Handler="main.handler",
                                      Code={"ZipFile": code.getvalue()})
-urllib.request.urlopen(urllib.request.Request(endpoint + "/moto-api/reset-auth", data=b"0", method="POST",
-                                              headers={"Content-Type": "text/plain"})).read()
-print(key["AccessKeyId"], key["SecretAccessKey"])
 EOF
-)
+moto_check_signatures
 
 # The function folder: main.l and 40 library files of PicoLisp-like text.
 mkdir -p "$work/fn/lib"
