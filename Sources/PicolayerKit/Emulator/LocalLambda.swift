@@ -85,6 +85,8 @@ public actor LocalLambda {
     }
 
     /// Sends one event through the runtime and waits for its answer, starting the runtime first if needed.
+    /// Cancelling the calling task shuts this instance down (the runtime is killed, as Lambda does when an
+    /// environment is torn down): the invocation ends at once, and later ones throw ``EmulatorError/shutDown``.
     /// - Parameters:
     ///   - clientContext: decoded client context JSON, sent as `Lambda-Runtime-Client-Context`.
     ///   - cognitoIdentity: sent as `Lambda-Runtime-Cognito-Identity`.
@@ -99,6 +101,26 @@ public actor LocalLambda {
         onChunk: (@Sendable (ResponseChunk) -> Void)? = nil
     ) async throws(EmulatorError) -> InvocationResult {
         guard event.count <= RuntimeAPI.maxPayloadSize else { throw .eventTooLarge(size: event.count) }
+        let outcome: Result<InvocationResult, EmulatorError> = await withTaskCancellationHandler {
+            do throws(EmulatorError) {
+                return .success(try await run(event, clientContext, cognitoIdentity, traceID, onChunk))
+            } catch {
+                return .failure(error)
+            }
+        } onCancel: {
+            Task { await self.shutdown() }
+        }
+        return try outcome.get()
+    }
+
+    private func run(
+        _ event: [UInt8], _ clientContext: String?, _ cognitoIdentity: String?, _ traceID: String?,
+        _ onChunk: (@Sendable (ResponseChunk) -> Void)?
+    ) async throws(EmulatorError) -> InvocationResult {
+        guard !Task.isCancelled else {
+            await shutdown()
+            throw .shutDown
+        }
         // The actor is reentrant at every await; one environment runs one invocation at a time.
         await waitForTurn()
         defer { endTurn() }

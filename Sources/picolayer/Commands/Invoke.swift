@@ -57,8 +57,6 @@ extension Picolayer {
                     failed = failed || result.isError
                 }
                 return failed
-            } onSignal: {
-                await lambda.shutdown()
             }
             await lambda.shutdown()
             if let signal {

@@ -24,15 +24,15 @@ enum Interrupt {
         return name
     }
 
-    /// Runs `work`; a SIGINT or SIGTERM meanwhile runs `onSignal`, which must make `work` end (stop what it waits
-    /// for), and its name is returned beside `work`'s outcome.
+    /// Runs `work`; a SIGINT or SIGTERM meanwhile cancels it (the emulator stops its runtime on cancellation),
+    /// and the signal's name is returned beside `work`'s outcome.
     static func guarding<T: Sendable>(
-        _ work: @escaping @Sendable () async throws -> T, onSignal: @escaping @Sendable () async -> Void
+        _ work: @escaping @Sendable () async throws -> T
     ) async -> (outcome: Result<T, any Error>, signal: String?) {
         let working = Task { try await work() }
         let watching = Task { () -> String? in
             guard let signal = await wait() else { return nil }
-            await onSignal()
+            working.cancel()
             return signal
         }
         let outcome = await working.result

@@ -233,6 +233,34 @@ struct LocalLambdaTests {
         }
     }
 
+    @Test("cancelling the calling task ends a hanging invocation, kills its runtime and shuts the instance down")
+    func cancellation() async throws {
+        let hanging = shellPrelude + "next\necho $$ > \"$LAMBDA_TASK_ROOT/pid\"\nexec sleep 120\n"
+        try await withFunction(hanging, configure: { $0.timeout = .seconds(100) }) { lambda, function in
+            let working = Task { try await lambda.invoke(Array("{}".utf8)) }
+            // Bounded: the runtime takes the event within seconds; 30 s means it never did.
+            let pidFile = function.taskRoot + "/pid"
+            var pid: Int?
+            for _ in 0..<300 where pid == nil {
+                try await Task.sleep(for: .milliseconds(100))
+                pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap {
+                    Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+                }
+            }
+            let running = try #require(pid, "the runtime never took the event")
+            let clock = ContinuousClock()
+            let cancelled = clock.now
+            working.cancel()
+            let outcome = await working.result
+            // The answer is the end of the environment, never the handler's: an error result or .shutDown.
+            if case .success(let result) = outcome { #expect(result.isError, "\(result.text)") }
+            #expect(clock.now - cancelled < .seconds(60), "the invocation waited for its timeout")
+            let status = try? String(contentsOfFile: "/proc/\(running)/stat", encoding: .utf8)
+            #expect(status == nil || status?.split(separator: " ")[2] == "Z", "the runtime still runs")
+            await #expect(throws: EmulatorError.self) { try await lambda.invoke(Array("{}".utf8)) }
+        }
+    }
+
     @Test("an init error posted to /init/error is the first invocation's result")
     func initError() async throws {
         let failing =
