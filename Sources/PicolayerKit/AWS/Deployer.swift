@@ -36,7 +36,7 @@ public struct Deployer: Sendable {
 
     /// Runs `body` with the zip to upload: the given zip, or the folder zipped into a temporary folder that is
     /// removed afterwards.
-    func withCodeZip<T>(_ body: (LayerZip) async throws -> T) async throws -> T {
+    func withCodeZip<T>(_ body: (UploadZip) async throws -> T) async throws -> T {
         let path = configuration.codePath
         var isDirectory = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -48,7 +48,7 @@ public struct Deployer: Sendable {
             } catch {
                 throw DeployError.notAZip(path: path, reason: Self.zipReason(error))
             }
-            return try await body(try checkedSize(LayerZip(path: path), shownAs: path))
+            return try await body(try checkedSize(UploadZip(path: path), shownAs: path))
         }
         checkHandlerFile(in: path)
         let folder = scratchDirectory.appendingPathComponent("picolayer-deploy-\(UUID())")
@@ -60,10 +60,10 @@ public struct Deployer: Sendable {
         let inline = ZipReport.limitWarnings(zipped: report.zippedSize, unzipped: 0)
         for warning in report.warnings where !inline.contains(warning) { logger.warning("\(warning)") }
         log("zipped \(path): \(report.entries) entries, \(report.zippedSize) bytes")
-        return try await body(try checkedSize(LayerZip(path: output.path), shownAs: path))
+        return try await body(try checkedSize(UploadZip(path: output.path), shownAs: path))
     }
 
-    func checkedSize(_ zip: LayerZip, shownAs path: String) throws -> LayerZip {
+    func checkedSize(_ zip: UploadZip, shownAs path: String) throws -> UploadZip {
         guard zip.size <= configuration.inlineLimit else {
             throw DeployError.codeTooLarge(path: path, size: zip.size, limit: configuration.inlineLimit)
         }
@@ -95,7 +95,7 @@ public struct Deployer: Sendable {
     }
 
     /// Plans (layers to attach, what would change), uploads the code, then attaches the configuration.
-    func deploy(zip: LayerZip) async throws -> DeployReport {
+    func deploy(zip: UploadZip) async throws -> DeployReport {
         let lambda = try lambdaClient()
         let attach = try await layersToAttach(lambda: lambda)
         guard let existing = try await lambda.getFunction(functionName: configuration.functionName) else {
@@ -136,14 +136,14 @@ public struct Deployer: Sendable {
     var requestedArchitectures: [String] { configuration.architecture.map { [$0] } ?? [] }
 
     /// Whether UpdateFunctionCode is needed: another CodeSha256, or another architecture asked for.
-    func codeDiffers(_ function: LambdaClient.FunctionInfo, zip: LayerZip) -> Bool {
+    func codeDiffers(_ function: LambdaClient.FunctionInfo, zip: UploadZip) -> Bool {
         let architectures = requestedArchitectures
         return function.codeSha256 != zip.sha256Base64
             || (!architectures.isEmpty && function.architectures != architectures)
     }
 
     func describeDryRun(
-        existing: LambdaClient.FunctionInfo, zip: LayerZip, uploads: Bool, planned: LambdaClient.ConfigurationUpdate
+        existing: LambdaClient.FunctionInfo, zip: UploadZip, uploads: Bool, planned: LambdaClient.ConfigurationUpdate
     ) -> DeployReport {
         let changed = Self.changedFields(planned)
         log(
@@ -155,7 +155,7 @@ public struct Deployer: Sendable {
 
     /// UpdateFunctionCode when `uploads`, then waits until the function is ready.
     func uploadCode(
-        _ zip: LayerZip, to existing: LambdaClient.FunctionInfo, uploads: Bool, lambda: LambdaClient
+        _ zip: UploadZip, to existing: LambdaClient.FunctionInfo, uploads: Bool, lambda: LambdaClient
     ) async throws -> (LambdaClient.FunctionInfo, DeployReport.CodeAction) {
         let name = configuration.functionName
         var function = existing
@@ -194,7 +194,7 @@ public struct Deployer: Sendable {
     }
 
     /// CreateFunction (with every setting at once), then wait until the function is active.
-    func create(lambda: LambdaClient, zip: LayerZip, attach: [String]) async throws -> DeployReport {
+    func create(lambda: LambdaClient, zip: UploadZip, attach: [String]) async throws -> DeployReport {
         let config = configuration
         let name = config.functionName
         guard config.create, let role = config.role else {
@@ -226,7 +226,7 @@ public struct Deployer: Sendable {
     }
 
     func report(
-        function: LambdaClient.FunctionInfo, zip: LayerZip, action: DeployReport.CodeAction, changed: [String]
+        function: LambdaClient.FunctionInfo, zip: UploadZip, action: DeployReport.CodeAction, changed: [String]
     ) -> DeployReport {
         var report = DeployReport(
             functionName: function.functionName, functionArn: function.functionArn, region: configuration.region,

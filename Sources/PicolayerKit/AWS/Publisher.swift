@@ -65,7 +65,7 @@ public struct Publisher: Sendable {
         guard FileManager.default.fileExists(atPath: config.zipPath) else {
             throw PublishError.zipNotFound(config.zipPath)
         }
-        let zip = try LayerZip(path: config.zipPath)
+        let zip = try UploadZip(path: config.zipPath)
         if zip.size > config.inlineLimit && config.s3Bucket == nil {
             throw PublishError.zipTooLargeForInline(path: zip.path, size: zip.size, limit: config.inlineLimit)
         }
@@ -96,7 +96,7 @@ public struct Publisher: Sendable {
     }
 
     struct RegionPlan: Sendable {
-        var zip: LayerZip
+        var zip: UploadZip
         var architecture: String
         var description: String
     }

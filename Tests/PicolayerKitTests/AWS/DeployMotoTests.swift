@@ -323,7 +323,7 @@ struct DeployMotoTests {
                     DeployConfiguration(
                         functionName: "existing-fn", codePath: zip, region: "us-east-1", withPublishedLayer: true)
                 ).run()
-                let expected = try LayerZip(path: zip)
+                let expected = try UploadZip(path: zip)
                 #expect(report.codeSha256 == expected.sha256Base64)
                 #expect(report.zipBytes == expected.size)
                 let state = try DeployFixture.function(moto, "existing-fn")

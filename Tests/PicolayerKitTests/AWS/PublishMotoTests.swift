@@ -102,7 +102,7 @@ struct PublishMotoTests {
                         service: .s3, region: "eu-west-1", endpoint: lambda, credentials: moto.credentials,
                         transport: .live()),
                     multipartThreshold: 8 * 1024 * 1024, partSize: S3Client.minimumPartSize)
-                let layerZip = try LayerZip(path: zip)
+                let layerZip = try UploadZip(path: zip)
                 try await s3.upload(path: zip, size: layerZip.size, bucket: "layers-eu-west-1", key: "direct/big.zip")
                 let report = try await publisher(moto, config).run()
                 #expect(!report.anyFailed, "\(report.table())")

@@ -1,7 +1,8 @@
 import FoundationEssentials
 
-/// Facts about the zip computed once before any region is touched.
-public struct LayerZip: Sendable, Equatable {
+/// A zip to upload, a layer (publish) or a function's code (deploy): its size and hashes, computed once before any
+/// request is made.
+public struct UploadZip: Sendable, Equatable {
     public var path: String
     public var size: Int64
     public var sha256Hex: String
