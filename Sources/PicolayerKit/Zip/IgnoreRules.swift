@@ -36,8 +36,9 @@ public struct IgnoreRules: Sendable, Equatable {
 
     /// What never belongs in a function's zip unless re-included: version control, secrets, editors' backups and
     /// scratch files, macOS's folder metadata, and picolayer's own configuration (docs/deploy.md says why).
+    /// Emacs's `#*#` is written `\#*#`: a line that starts with `#` is a comment.
     public static let defaultPatterns = [
-        ".git/", ".hg/", ".svn/", ".env", ".env.*", "*~", "*.bak", "*.swp", "*.swo", ".#*", "#*#", ".DS_Store",
+        ".git/", ".hg/", ".svn/", ".env", ".env.*", "*~", "*.bak", "*.swp", "*.swo", ".#*", "\\#*#", ".DS_Store",
         "picolayer.toml", fileName,
     ]
     static let defaultsSource = "picolayer's default rules"
