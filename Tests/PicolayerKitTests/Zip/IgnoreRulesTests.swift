@@ -102,7 +102,8 @@ struct IgnoreRulesTests {
         for path in [".git/config", ".hg/store", ".svn/entries", ".env", ".env.local", "a/.env.production"] {
             #expect(rules.isIgnored(path, isDirectory: false), "\(path)")
         }
-        for path in ["notes.txt~", "main.l.bak", ".main.l.swp", ".main.l.swo", ".#main.l", "#main.l#", "sub/.DS_Store"] {
+        for path in ["notes.txt~", "main.l.bak", ".main.l.swp", ".main.l.swo", ".#main.l", "#main.l#", "sub/.DS_Store"]
+        {
             #expect(rules.isIgnored(path, isDirectory: false), "\(path)")
         }
         #expect(rules.isIgnored("picolayer.toml", isDirectory: false))
@@ -142,7 +143,8 @@ struct IgnoreRulesTests {
         #expect(throws: ZipError.ignoreFileNotUTF8(path: "bad", line: 3)) {
             try rules.add(contents: Array("a\nb\n".utf8) + [0xFF, 0xFE], source: "bad")
         }
-        let message = ZipError.ignorePatternTooLong(source: "--exclude", line: 1, length: 5000, limit: 4096)
+        let message =
+            ZipError.ignorePatternTooLong(source: "--exclude", line: 1, length: 5000, limit: 4096)
             .errorDescription ?? ""
         #expect(message.contains("--exclude line 1"))
     }
