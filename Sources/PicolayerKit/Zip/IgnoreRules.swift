@@ -114,7 +114,8 @@ public struct IgnoreRules: Sendable, Equatable {
     static func readRulesFile(_ path: String) throws(ZipError) -> [UInt8]? {
         var info = stat()
         guard lstat(path, &info) == 0 else {
-            if errno == ENOENT { return nil }
+            // No file, or no folder to hold one: the scan that follows says what is wrong with the folder.
+            if errno == ENOENT || errno == ENOTDIR { return nil }
             throw .unreadable(path: path, reason: String(cString: strerror(errno)))
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
