@@ -38,7 +38,8 @@ public struct IgnorePattern: Sendable, Equatable {
         case named(String)
     }
 
-    /// Parses one line of a rules file; nil for a blank line or a `#` comment.
+    /// Parses one line of a rules file; nil for a blank line, a `#` comment, or a pattern that can match nothing
+    /// (an unclosed `[`, as git's wildmatch has it).
     public init?(line: String) {
         var scalars = Array(line.unicodeScalars)
         if scalars.last == "\r" { scalars.removeLast() }
@@ -52,7 +53,7 @@ public struct IgnorePattern: Sendable, Equatable {
         text = String(String.UnicodeScalarView(scalars))
         negated = first == "!"
         if negated { scalars.removeFirst() }
-        var tokens = Self.tokens(scalars)
+        guard var tokens = Self.tokens(scalars) else { return nil }
         directoryOnly = tokens.last.map { $0 == nil } ?? false
         while let last = tokens.last, last == nil { tokens.removeLast() }
         guard !tokens.isEmpty else { return nil }
@@ -97,8 +98,9 @@ public struct IgnorePattern: Sendable, Equatable {
             })
     }
 
-    /// The pattern as tokens, `nil` standing for a `/`. A backslash makes the next character literal.
-    static func tokens(_ scalars: [Unicode.Scalar]) -> [Glob?] {
+    /// The pattern as tokens, `nil` standing for a `/`; nil for an unclosed `[`. A backslash makes the next
+    /// character literal.
+    static func tokens(_ scalars: [Unicode.Scalar]) -> [Glob?]? {
         var tokens: [Glob?] = []
         var index = 0
         while index < scalars.count {
@@ -112,13 +114,9 @@ public struct IgnorePattern: Sendable, Equatable {
             case "*": tokens.append(.star)
             case "?": tokens.append(.one)
             case "[":
-                // An unclosed `[` stands for itself, as fnmatch(3) has it.
-                if let (set, next) = Self.set(scalars, from: index) {
-                    tokens.append(set)
-                    index = next
-                } else {
-                    tokens.append(.literal("["))
-                }
+                guard let (set, next) = Self.set(scalars, from: index) else { return nil }
+                tokens.append(set)
+                index = next
             default: tokens.append(.literal(scalar))
             }
         }

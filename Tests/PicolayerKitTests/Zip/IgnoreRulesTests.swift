@@ -62,7 +62,8 @@ struct IgnoreRulesTests {
         IgnoreCase("[!abc].l", "d.l", true), IgnoreCase("[!abc].l", "a.l", false), IgnoreCase("[^a].l", "a.l", false),
         IgnoreCase("x[a-c]", "xb", true), IgnoreCase("x[a-c]", "xd", false), IgnoreCase("x[a-]", "x-", true),
         IgnoreCase("[]]x", "]x", true), IgnoreCase("[[:digit:]]x", "7x", true), IgnoreCase("[[:digit:]]x", "ax", false),
-        IgnoreCase("[ab", "[ab", true), IgnoreCase("*.[oa]", "lib.a", true), IgnoreCase("é?", "éa", true),
+        IgnoreCase("[ab", "[ab", false), IgnoreCase("[ab\n*.l", "x.l", true), IgnoreCase("*.[oa]", "lib.a", true),
+        IgnoreCase("é?", "éa", true),
     ]
 
     static let escapesAndLines: [IgnoreCase] = [
