@@ -5,6 +5,8 @@ public struct DeployConfiguration: Sendable {
     public var functionName: String
     /// A function folder (zipped with `ZipWriter`) or a zip file.
     public var codePath: String
+    /// For a folder: patterns applied after picolayer's defaults and the folder's `.picolayerignore`.
+    public var ignore: IgnoreOptions
     public var region: String
     /// `file.function`; when creating and `nil`, `main.handler`.
     public var handler: String?
@@ -52,7 +54,7 @@ public struct DeployConfiguration: Sendable {
         dryRun: Bool = false, endpointURL: String? = nil,
         inlineLimit: Int64 = Int64(LambdaLimits.directUploadZippedBytes),
         waitLimit: Duration = .seconds(300), firstPoll: Duration = .seconds(1), maxPoll: Duration = .seconds(5),
-        conflictRetries: Int = 5
+        conflictRetries: Int = 5, ignore: IgnoreOptions = IgnoreOptions()
     ) {
         self.functionName = functionName
         self.codePath = codePath
@@ -75,6 +77,7 @@ public struct DeployConfiguration: Sendable {
         self.firstPoll = firstPoll
         self.maxPoll = maxPoll
         self.conflictRetries = conflictRetries
+        self.ignore = ignore
     }
 
     /// Checks what can be checked without the file system or the network.

@@ -32,6 +32,8 @@ public struct DeployReport: Sendable, Codable, Equatable {
     public var publishedVersionArn: String?
     /// `--dry-run`: `code` and `configurationChanged` say what would be done; nothing was.
     public var dryRun = false
+    /// `--dry-run`: the names of the zip's entries, in zip order (what would ship); nil otherwise.
+    public var files: [String]?
 
     /// One `name  value` line per fact.
     public func table() -> String {

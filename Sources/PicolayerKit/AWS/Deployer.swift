@@ -31,59 +31,14 @@ public struct Deployer: Sendable {
 
     public func run() async throws -> DeployReport {
         try configuration.validate()
-        return try await withCodeZip { zip in try await deploy(zip: zip) }
-    }
-
-    /// Runs `body` with the zip to upload: the given zip, or the folder zipped into a temporary folder that is
-    /// removed afterwards.
-    func withCodeZip<T>(_ body: (UploadZip) async throws -> T) async throws -> T {
-        let path = configuration.codePath
-        var isDirectory = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw DeployError.codeNotFound(path)
-        }
-        guard isDirectory else {
-            do {
-                _ = try ZipReader(contentsOf: URL(fileURLWithPath: path))
-            } catch {
-                throw DeployError.notAZip(path: path, reason: Self.zipReason(error))
+        return try await withCodeZip { code in
+            var report = try await deploy(zip: code.zip)
+            if report.dryRun {
+                log("would ship \(code.entryNames.count) entries:")
+                for name in code.entryNames { log(name) }
+                report.files = code.entryNames
             }
-            return try await body(try checkedSize(UploadZip(path: path), shownAs: path))
-        }
-        checkHandlerFile(in: path)
-        let folder = scratchDirectory.appendingPathComponent("picolayer-deploy-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let output = folder.appendingPathComponent("function.zip")
-        let report = try await ZipWriter().write(directory: URL(fileURLWithPath: path), to: output)
-        // The inline limit is checked below with deploy's own message; the writer's says to use publish.
-        let inline = ZipReport.limitWarnings(zipped: report.zippedSize, unzipped: 0)
-        for warning in report.warnings where !inline.contains(warning) { logger.warning("\(warning)") }
-        log("zipped \(path): \(report.entries) entries, \(report.zippedSize) bytes")
-        return try await body(try checkedSize(UploadZip(path: output.path), shownAs: path))
-    }
-
-    func checkedSize(_ zip: UploadZip, shownAs path: String) throws -> UploadZip {
-        guard zip.size <= configuration.inlineLimit else {
-            throw DeployError.codeTooLarge(path: path, size: zip.size, limit: configuration.inlineLimit)
-        }
-        return zip
-    }
-
-    /// The reason from a `ZipError.notAZip` without its advice to run `picolayer package`.
-    static func zipReason(_ error: Error) -> String {
-        if case ZipError.notAZip(_, let reason) = error { return reason }
-        return ErrorText.describe(error)
-    }
-
-    /// Warns when the handler's file (`path/file.function` names `path/file.l`) is not in the folder.
-    func checkHandlerFile(in folder: String) {
-        guard let handler = configuration.handler ?? (configuration.create ? DeployConfiguration.defaultHandler : nil),
-            let dot = handler.lastIndex(of: ".")
-        else { return }
-        let file = String(handler[..<dot]) + ".l"
-        if !FileManager.default.fileExists(atPath: PathText.join(folder, file)) {
-            logger.warning("handler \(handler) names \(file), which is not in \(folder)")
+            return report
         }
     }
 

@@ -54,8 +54,12 @@ public struct ZipSourceTree: Sendable {
 public enum TreeScanner {
     /// Lists every file, folder and link below `root`, sorted by their names in the zip (byte order).
     ///
-    /// - Parameter excluding: absolute paths to leave out (the zip being written, when it lies inside the tree).
-    public static func scan(root: URL, excluding: Set<String> = []) throws(ZipError) -> ZipSourceTree {
+    /// - Parameters:
+    ///   - excluding: absolute paths to leave out (the zip being written, when it lies inside the tree).
+    ///   - rules: paths they ignore are left out, and an ignored folder is not descended into.
+    public static func scan(
+        root: URL, excluding: Set<String> = [], ignoring rules: IgnoreRules? = nil
+    ) throws(ZipError) -> ZipSourceTree {
         let rootPath = root.standardizedFileURL.path
         var info = stat()
         guard lstat(rootPath, &info) == 0 else {
@@ -67,49 +71,71 @@ public enum TreeScanner {
             throw ZipError.notADirectory(rootPath)
         }
         var tree = ZipSourceTree(entries: [], warnings: [])
-        try walk(directory: rootPath, relative: "", rootPath: rootPath, excluding: excluding, into: &tree)
+        let walk = Walk(excluding: excluding, rules: rules)
+        try walk.walk(directory: rootPath, relative: "", names: [], into: &tree)
         tree.entries.sort { Array($0.zipName.utf8).lexicographicallyPrecedes(Array($1.zipName.utf8)) }
         return tree
     }
 
-    private static func walk(
-        directory: String, relative: String, rootPath: String, excluding: Set<String>, into tree: inout ZipSourceTree
-    ) throws(ZipError) {
-        for name in try listDirectory(directory) {
-            let sourcePath = directory + "/" + name
-            if excluding.contains(sourcePath) { continue }
-            let path = relative.isEmpty ? name : relative + "/" + name
-            if ScratchNames.zipTemporaryPID(name) != nil {
-                tree.warnings.append(
-                    "\(path) was left out: it is the temporary file of a picolayer run that was interrupted "
-                        + "while writing a zip; delete it.")
-                continue
+    /// One scan's settings, so that the recursion passes only what changes.
+    private struct Walk {
+        let excluding: Set<String>
+        let rules: IgnoreRules?
+
+        /// Adds what is below `directory`; `names` are its path's names for the rules (empty without rules).
+        func walk(
+            directory: String, relative: String, names: [[Unicode.Scalar]], into tree: inout ZipSourceTree
+        ) throws(ZipError) {
+            for name in try TreeScanner.listDirectory(directory) {
+                let sourcePath = directory + "/" + name
+                if excluding.contains(sourcePath) { continue }
+                let path = relative.isEmpty ? name : relative + "/" + name
+                if ScratchNames.zipTemporaryPID(name) != nil {
+                    tree.warnings.append(
+                        "\(path) was left out: it is the temporary file of a picolayer run that was interrupted "
+                            + "while writing a zip; delete it.")
+                    continue
+                }
+                var info = stat()
+                guard lstat(sourcePath, &info) == 0 else {
+                    throw ZipError.unreadable(path: sourcePath, reason: String(cString: strerror(errno)))
+                }
+                let type = info.st_mode & S_IFMT
+                var entryNames: [[Unicode.Scalar]] = []
+                if let rules {
+                    entryNames = names + [Array(name.unicodeScalars)]
+                    if rules.ignores(entryNames, isDirectory: type == S_IFDIR) { continue }
+                }
+                if type == S_IFDIR {
+                    tree.entries.append(
+                        ZipSourceEntry(path: path, sourcePath: sourcePath, kind: .directory, mode: 0o755))
+                    try walk(directory: sourcePath, relative: path, names: entryNames, into: &tree)
+                } else {
+                    tree.entries.append(try entry(path: path, sourcePath: sourcePath, info: info, into: &tree))
+                }
             }
-            var info = stat()
-            guard lstat(sourcePath, &info) == 0 else {
-                throw ZipError.unreadable(path: sourcePath, reason: String(cString: strerror(errno)))
-            }
+        }
+
+        /// A file or a link (a folder is `walk`'s); anything else is refused.
+        func entry(path: String, sourcePath: String, info: stat, into tree: inout ZipSourceTree) throws(ZipError)
+            -> ZipSourceEntry
+        {
             switch info.st_mode & S_IFMT {
-            case S_IFDIR:
-                tree.entries.append(ZipSourceEntry(path: path, sourcePath: sourcePath, kind: .directory, mode: 0o755))
-                try walk(directory: sourcePath, relative: path, rootPath: rootPath, excluding: excluding, into: &tree)
             case S_IFREG:
                 let executable = (info.st_mode & 0o111) != 0
-                tree.entries.append(
-                    ZipSourceEntry(
-                        path: path, sourcePath: sourcePath, kind: .file(size: UInt64(info.st_size)),
-                        mode: executable ? 0o755 : 0o644))
+                return ZipSourceEntry(
+                    path: path, sourcePath: sourcePath, kind: .file(size: UInt64(info.st_size)),
+                    mode: executable ? 0o755 : 0o644)
             case S_IFLNK:
-                let target = try readLink(sourcePath)
-                if pointsOutside(link: path, target: target) && !Self.isImageLibrary(target) {
+                let target = try TreeScanner.readLink(sourcePath)
+                if TreeScanner.pointsOutside(link: path, target: target) && !TreeScanner.isImageLibrary(target) {
                     tree.warnings.append(
                         "\(path) is a symbolic link to \(target), outside the layer; it is kept, but it resolves "
                             + "against the Lambda file system (/opt is the layer's root), not this tree.")
                 }
-                tree.entries.append(
-                    ZipSourceEntry(path: path, sourcePath: sourcePath, kind: .symlink(target: target), mode: 0o777))
+                return ZipSourceEntry(path: path, sourcePath: sourcePath, kind: .symlink(target: target), mode: 0o777)
             default:
-                throw ZipError.unsupportedFileType(path: sourcePath, type: typeName(info.st_mode))
+                throw ZipError.unsupportedFileType(path: sourcePath, type: TreeScanner.typeName(info.st_mode))
             }
         }
     }
@@ -163,8 +189,11 @@ public enum TreeScanner {
         return false
     }
 
-    private static func typeName(_ mode: mode_t) -> String {
+    /// What a file type is called in messages.
+    static func typeName(_ mode: mode_t) -> String {
         switch mode & S_IFMT {
+        case S_IFLNK: return "symbolic link"
+        case S_IFDIR: return "folder"
         case S_IFIFO: return "named pipe"
         case S_IFSOCK: return "socket"
         case S_IFCHR: return "character device"

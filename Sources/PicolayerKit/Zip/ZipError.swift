@@ -21,6 +21,12 @@ public enum ZipError: LocalizedError, Equatable {
     case hostile(path: String, entry: String?, reason: String)
     /// A zip (or one entry) over what picolayer unpacks or reads.
     case overLimit(path: String, entry: String?, what: String, limit: UInt64)
+    /// A `.picolayerignore` that is a link, a folder or another non-regular file.
+    case ignoreFileNotRegular(path: String, type: String)
+    case ignoreFileTooLarge(path: String, size: UInt64, limit: Int)
+    case ignoreFileNotUTF8(path: String, line: Int)
+    /// `source` is the rules file, `--exclude` or `--include` (then `line` counts that option's occurrences).
+    case ignorePatternTooLong(source: String, line: Int, length: Int, limit: Int)
 
     public var errorDescription: String? {
         switch self {
@@ -60,6 +66,17 @@ public enum ZipError: LocalizedError, Equatable {
             return "\(path): \(entry.map { "entry \($0): " } ?? "")\(what), over picolayer's limit of \(limit). "
                 + "A Lambda layer cannot be that large; if this zip is yours, rebuild it with `picolayer build` and "
                 + "`picolayer package`, otherwise do not use it."
+        case .ignoreFileNotRegular(let path, let type):
+            return "\(path) is a \(type); picolayer reads ignore rules only from a regular file. "
+                + "Replace it with a regular file of gitignore patterns, or remove it."
+        case .ignoreFileTooLarge(let path, let size, let limit):
+            return "\(path) is \(size) bytes; an ignore file may hold at most \(limit) bytes. Shorten it: a pattern "
+                + "such as `data/` leaves out a whole folder."
+        case .ignoreFileNotUTF8(let path, let line):
+            return "\(path) line \(line) is not valid UTF-8. Save the file as UTF-8."
+        case .ignorePatternTooLong(let source, let line, let length, let limit):
+            return "\(source) line \(line): the pattern is \(length) bytes, over the limit of \(limit). "
+                + "Shorten it; `*` and `**` match long names and paths."
         }
     }
 }

@@ -69,10 +69,13 @@ public struct ZipWriter: Sendable {
         self.options = options
     }
 
-    /// Zips the tree at `directory` into `output`. An `output` inside the tree is left out of the zip.
-    public func write(directory: URL, to output: URL) async throws(ZipError) -> ZipReport {
+    /// Zips the tree at `directory` into `output`. An `output` inside the tree is left out of the zip, and so is
+    /// what `rules` ignore.
+    public func write(directory: URL, to output: URL, ignoring rules: IgnoreRules? = nil) async throws(ZipError)
+        -> ZipReport
+    {
         let outputPath = output.standardizedFileURL.path
-        let tree = try TreeScanner.scan(root: directory, excluding: [outputPath])
+        let tree = try TreeScanner.scan(root: directory, excluding: [outputPath], ignoring: rules)
         return try await write(tree: tree, to: output)
     }
 

@@ -16,7 +16,8 @@ extension Picolayer {
                 waits until Lambda has applied it, then sets handler, layers (other layers are kept), memory, \
                 timeout and environment, waits again, and optionally publishes a version. --env replaces the \
                 function's whole set of variables; without --env they are kept. Credentials and region as for \
-                publish (see docs/credentials.md).
+                publish (see docs/credentials.md). A folder is zipped without what picolayer's default ignore rules, \
+                its .picolayerignore, --exclude and --include leave out (see docs/deploy.md).
                 """)
 
         @Option(name: .customLong("function"), help: ArgumentHelp("The function's name (or ARN).", valueName: "name"))
@@ -25,6 +26,8 @@ extension Picolayer {
         @Option(
             help: ArgumentHelp("The function's folder (zipped reproducibly) or a zip file.", valueName: "dir-or-zip"))
         var code: String
+
+        @OptionGroup var ignore: IgnoreFlags
 
         @Option(help: "path/file.function, e.g. main.handler (default when creating: main.handler).")
         var handler: String?
@@ -76,7 +79,7 @@ extension Picolayer {
         @Flag(help: "Print the result as JSON.")
         var json = false
 
-        @Flag(help: "Read the function and report what would change, without changing anything.")
+        @Flag(help: "Read the function and report what would change and the files that would ship; change nothing.")
         var dryRun = false
 
         /// Parse-time checks only; the deploy's own rules (`--create` needs `--role`, ...) are
@@ -97,7 +100,7 @@ extension Picolayer {
                 functionName: functionName, codePath: code, region: resolvedRegion, handler: handler, layers: layers,
                 withPublishedLayer: withPublishedLayer, layerName: layerName, create: create, role: role,
                 memorySize: memory, timeout: timeout, architecture: arch?.rawValue, environment: try variables(),
-                publishVersion: publishVersion, dryRun: dryRun, endpointURL: aws.endpointURL)
+                publishVersion: publishVersion, dryRun: dryRun, endpointURL: aws.endpointURL, ignore: ignore.options)
             // Before credentials are looked up, so that a refused configuration sends nothing.
             try configuration.validate()
             let logger = reporting.logger

@@ -14,7 +14,9 @@ extension Picolayer {
             discussion: """
                 Entries are sorted, modes normalised (0755 for folders and executables, 0644 otherwise), \
                 symbolic links kept as links, and every timestamp is SOURCE_DATE_EPOCH (or 1980-01-01). \
-                The zip is written beside the target and renamed into place only when complete.
+                The zip is written beside the target and renamed into place only when complete. \
+                picolayer's default ignore rules (.git/, .env, editor backups, ...), the folder's .picolayerignore, \
+                then --exclude and --include leave paths out (gitignore syntax; see docs/package.md).
                 """
         )
 
@@ -30,6 +32,11 @@ extension Picolayer {
         @Option(help: "Chunks compressed at once (default: every core). Never changes the output.")
         var threads: Int?
 
+        @OptionGroup var ignore: IgnoreFlags
+
+        @Flag(help: "Apply no ignore rule at all: not the defaults, not .picolayerignore.")
+        var noIgnore = false
+
         @Flag(help: "Print the report as one JSON object.")
         var json = false
 
@@ -40,6 +47,9 @@ extension Picolayer {
                 throw ValidationError("--level must be from 0 to 9, not \(level).")
             }
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+            if noIgnore && !ignore.options.isEmpty {
+                throw ValidationError("--no-ignore switches every rule off; drop it or drop --exclude and --include.")
+            }
         }
 
         func run() async throws {
@@ -47,8 +57,10 @@ extension Picolayer {
             let environment = ProcessInfo.processInfo.environment
             var options = ZipOptions(level: level, timestamp: try sourceDateEpoch(environment))
             if let threads { options.threads = threads }
+            let root = URL(fileURLWithPath: directory)
+            let rules = noIgnore ? nil : try IgnoreRules.forTree(root: root, options: ignore.options)
             var report = try await ZipWriter(options: options).write(
-                directory: URL(fileURLWithPath: directory), to: URL(fileURLWithPath: output))
+                directory: root, to: URL(fileURLWithPath: output), ignoring: rules)
             // The zip is named as the user gave it (`picolisp.zip`, not this machine's absolute path).
             report.path = output
             printResult(json ? try report.jsonString() : report.summary)

@@ -63,6 +63,33 @@ struct DeployCommandTests {
         }
     }
 
+    @Test("--dry-run lists exactly the entries that would ship, on stderr and in --json's files; none of the secrets")
+    func dryRunFiles() async throws {
+        let binary = try picolayerExecutable()
+        try await MotoServer.with(regions: ["us-east-1"]) { moto in
+            try await withFunctionFolder { folder in
+                let home = (folder as NSString).deletingLastPathComponent
+                try Data("TOKEN=secret\n".utf8).write(to: URL(fileURLWithPath: folder + "/.env"))
+                try FileManager.default.createDirectory(atPath: folder + "/.git", withIntermediateDirectories: true)
+                try Data("[core]\n".utf8).write(to: URL(fileURLWithPath: folder + "/.git/config"))
+                try Data("old\n".utf8).write(to: URL(fileURLWithPath: folder + "/main.l.bak"))
+                let run = try MotoServer.runCapturingFiles(
+                    [
+                        binary, "deploy", "--function", "dry-fn", "--code", folder, "--region", "us-east-1",
+                        "--endpoint-url", moto.endpoint, "--create", "--role", MotoServer.functionRoleArn,
+                        "--exclude", "bin/", "--dry-run", "--json",
+                    ],
+                    environment: environment(home: home, keys(moto)))
+                #expect(run.status == 0, "\(run.stderr)")
+                #expect(run.stderr.contains("would ship 3 entries:\nlib/\nlib/util.l\nmain.l\n"), "\(run.stderr)")
+                let json = try #require(
+                    try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+                #expect(json["files"] as? [String] == ["lib/", "lib/util.l", "main.l"])
+                #expect(json["dryRun"] as? Bool == true)
+            }
+        }
+    }
+
     @Test("through a role profile (AssumeRole on moto), region from the profile, endpoints from AWS_ENDPOINT_URL")
     func roleProfile() async throws {
         let binary = try picolayerExecutable()

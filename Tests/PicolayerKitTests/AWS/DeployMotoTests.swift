@@ -353,6 +353,7 @@ struct DeployMotoTests {
                 #expect(planned.configurationChanged == ["MemorySize", "Layers"])
                 #expect(planned.publishedVersion == nil)
                 #expect(planned.table().hasPrefix("dry run"))
+                #expect(planned.files == ["bin/", "bin/tool", "lib/", "lib/util.l", "main.l"])
                 #expect(recorder.requests == ["GET /2015-03-31/functions/existing-fn"])
                 let after = try DeployFixture.function(moto, "existing-fn")
                 #expect(after.codeSha256 == before.codeSha256)
