@@ -13,6 +13,7 @@ struct Picolayer: AsyncParsableCommand {
         version: PicolayerVersion.current,
         subcommands: [
             Build.self, Package.self, Verify.self, Publish.self, Deploy.self, Whoami.self, Invoke.self, Serve.self,
+            Config.self, New.self,
         ]
     )
 }

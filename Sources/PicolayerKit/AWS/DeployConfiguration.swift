@@ -25,6 +25,9 @@ public struct DeployConfiguration: Sendable {
     public var architecture: String?
     /// The function's variables, replacing the whole map; `nil` keeps the variables the function has.
     public var environment: [String: String]?
+    /// `--merge-env`: `environment` is laid over the function's variables instead of replacing them, so
+    /// variables it does not name are kept.
+    public var mergeEnvironment = false
     public var publishVersion: Bool
     /// Read the function and report what would change, without changing anything.
     public var dryRun: Bool

@@ -31,7 +31,7 @@ public enum DeployError: Error, LocalizedError, Equatable {
             return "function name '\(name)' is invalid: use 1-140 characters without spaces (a name or an ARN)."
         case .roleRequired(let name):
             return "--create needs --role with the execution role to create function \(name). "
-                + "Pass --role arn:aws:iam::ACCOUNT:role/NAME."
+                + "Pass --role arn:aws:iam::ACCOUNT:role/NAME, or set function.role in picolayer.toml."
         case .invalidHandler(let handler):
             return "handler '\(handler)' is invalid: use 1-128 characters without spaces, e.g. main.handler "
                 + "(file main.l, function handler)."

@@ -227,8 +227,9 @@ public struct Deployer: Sendable {
         if let handler = config.handler, handler != current.handler { update.handler = handler }
         if let memory = config.memorySize, memory != current.memorySize { update.memorySize = memory }
         if let timeout = config.timeout, timeout != current.timeout { update.timeout = timeout }
-        if let environment = config.environment, environment != current.environment {
-            update.environment = environment
+        if var environment = config.environment {
+            if config.mergeEnvironment { environment = current.environment.merging(environment) { _, ours in ours } }
+            if environment != current.environment { update.environment = environment }
         }
         var layers = current.layers
         for arn in attach {

@@ -14,18 +14,24 @@ extension Picolayer {
             discussion: """
                 Zips the folder (or takes the zip), uploads it unless the function already has the same CodeSha256, \
                 waits until Lambda has applied it, then sets handler, layers (other layers are kept), memory, \
-                timeout and environment, waits again, and optionally publishes a version. --env replaces the \
-                function's whole set of variables; without --env they are kept. Credentials and region as for \
-                publish (see docs/credentials.md). A folder is zipped without what picolayer's default ignore rules, \
+                timeout and environment, waits again, and optionally publishes a version. --env (over \
+                [function.environment] of picolayer.toml) replaces the function's whole set of variables, or is \
+                laid over it with --merge-env; with neither, the variables are kept. Every option can come from \
+                picolayer.toml (see docs/config.md). Credentials and region as for publish (docs/credentials.md). A folder is zipped without what picolayer's default ignore rules, \
                 its .picolayerignore, --exclude and --include leave out (see docs/deploy.md).
                 """)
 
-        @Option(name: .customLong("function"), help: ArgumentHelp("The function's name (or ARN).", valueName: "name"))
-        var functionName: String
+        @Option(
+            name: .customLong("function"),
+            help: ArgumentHelp(
+                "The function's name or ARN (default: function.name of picolayer.toml).", valueName: "name"))
+        var functionName: String?
 
         @Option(
-            help: ArgumentHelp("The function's folder (zipped reproducibly) or a zip file.", valueName: "dir-or-zip"))
-        var code: String
+            help: ArgumentHelp(
+                "The function's folder (zipped reproducibly) or a zip file (default: function.code, or . with a "
+                    + "picolayer.toml).", valueName: "dir-or-zip"))
+        var code: String?
 
         @OptionGroup var ignore: IgnoreFlags
 
@@ -42,8 +48,8 @@ extension Picolayer {
         @Flag(help: "Attach the newest version of --layer-name published in the region.")
         var withPublishedLayer = false
 
-        @Option(help: "With --with-published-layer: the layer's name or ARN.")
-        var layerName: String = DeployConfiguration.defaultLayerName
+        @Option(help: "With --with-published-layer: the layer's name or ARN (default: layer.name, else picolisp).")
+        var layerName: String?
 
         @Flag(help: "Create the function if it does not exist (needs --role).")
         var create = false
@@ -63,8 +69,14 @@ extension Picolayer {
         @Option(
             name: .customLong("env"),
             help: ArgumentHelp(
-                "A variable (repeatable); together they replace the function's whole set.", valueName: "name=value"))
+                "A variable (repeatable), over [function.environment] of picolayer.toml; together they replace the "
+                    + "function's whole set, unless --merge-env.", valueName: "name=value"))
         var env: [String] = []
+
+        @Flag(
+            help: "Keep the function's variables that --env and picolayer.toml do not name (default: replace them all)."
+        )
+        var mergeEnv = false
 
         @Flag(help: "Publish a version of the deployed code.")
         var publishVersion = false
@@ -95,17 +107,13 @@ extension Picolayer {
 
         func run() async throws {
             let context = aws.context
-            let resolvedRegion = try RegionResolver.resolve(flag: region, context: context)
-            let configuration = DeployConfiguration(
-                functionName: functionName, codePath: code, region: resolvedRegion, handler: handler, layers: layers,
-                withPublishedLayer: withPublishedLayer, layerName: layerName, create: create, role: role,
-                memorySize: memory, timeout: timeout, architecture: arch?.rawValue, environment: try variables(),
-                publishVersion: publishVersion, dryRun: dryRun, endpointURL: aws.endpointURL, ignore: ignore.options)
+            let settings = try ProjectSettings.current(environment: context.environment)
+            let configuration = try deployConfiguration(settings, context: context)
             // Before credentials are looked up, so that a refused configuration sends nothing.
             try configuration.validate()
             let logger = reporting.logger
             let report = try await aws.withTransport { transport in
-                let lookup = aws.lookup(transport: transport, region: resolvedRegion, logger: logger)
+                let lookup = aws.lookup(transport: transport, region: configuration.region, logger: logger)
                 let resolved = try await CredentialSource.resolvedNow(lookup)
                 logger.debug("credentials: \(resolved.first.source)")
                 let deployer = Deployer(
@@ -114,6 +122,40 @@ extension Picolayer {
                 return try await deployer.run()
             }
             printResult(json ? try report.json() : report.table())
+        }
+
+        /// Flags over the environment over picolayer.toml over the defaults, option by option (docs/config.md).
+        func deployConfiguration(_ settings: ProjectSettings, context: AWSConfigContext) throws -> DeployConfiguration {
+            guard let name = settings.string(.functionName, flag: functionName, "--function")?.value else {
+                throw ValidationError("Pass --function NAME, or set function.name in picolayer.toml.")
+            }
+            guard
+                let codePath = code
+                    ?? (settings.file != nil ? settings.string(.functionCode, flag: nil, "")?.value : nil)
+            else {
+                throw ValidationError("Pass --code DIR-OR-ZIP, or set function.code in picolayer.toml.")
+            }
+            let region = try RegionResolver.resolve(flag: settings.regionFlag(self.region), context: context)
+            let flagged = try variables()
+            let environment =
+                settings.file?.environment.isEmpty == false || flagged != nil
+                ? settings.functionEnvironment(overrides: flagged ?? [:]) : nil
+            let architecture = arch?.rawValue ?? settings.string(.functionArchitecture, flag: nil, "")?.value
+            var configuration = DeployConfiguration(
+                functionName: name, codePath: codePath, region: region,
+                handler: settings.string(.functionHandler, flag: handler, "--handler")?.value,
+                layers: settings.strings(.functionLayers, flag: layers, "--layer")?.value ?? [],
+                withPublishedLayer: settings.boolean(.functionPublishedLayer, flag: withPublishedLayer, "").value,
+                layerName: settings.string(.layerName, flag: layerName, "--layer-name")?.value
+                    ?? DeployConfiguration.defaultLayerName,
+                create: settings.boolean(.functionCreate, flag: create, "--create").value,
+                role: settings.string(.functionRole, flag: role, "--role")?.value,
+                memorySize: memory ?? settings.file?.integer(.functionMemory),
+                timeout: timeout ?? settings.file?.integer(.functionTimeout), architecture: architecture,
+                environment: environment, publishVersion: publishVersion, dryRun: dryRun,
+                endpointURL: aws.endpointURL, ignore: ignore.options)
+            configuration.mergeEnvironment = mergeEnv
+            return configuration
         }
     }
 }

@@ -21,8 +21,8 @@ extension Picolayer {
         @Argument(help: "The layer zip.")
         var zip: String = "picolisp.zip"
 
-        @Option(help: "Layer name ([a-zA-Z0-9-_]{1,140}) or layer ARN.")
-        var layerName: String
+        @Option(help: "Layer name ([a-zA-Z0-9-_]{1,140}) or layer ARN (default: layer.name, else picolisp).")
+        var layerName: String?
 
         @Option(help: "The region to publish to.")
         var region: String?
@@ -76,23 +76,37 @@ extension Picolayer {
         func validate() throws {
             if region != nil && regions != nil { throw ValidationError("Use --region or --regions, not both.") }
             if maxConcurrency < 1 { throw ValidationError("--max-concurrency must be at least 1.") }
-            if !PublishConfiguration.isValidLayerName(layerName) {
+            if let layerName, !PublishConfiguration.isValidLayerName(layerName) {
                 throw ValidationError(ErrorText.describe(PublishError.invalidLayerName(layerName)))
             }
         }
 
         func run() async throws {
+            // Local files before credentials: a missing zip is said before any lookup or request.
+            if !FileManager.default.fileExists(atPath: zip) { throw PublishError.zipNotFound(zip) }
             let context = aws.context
+            let settings = try ProjectSettings.current(environment: context.environment)
             let regionList: [String]
             if let regions {
                 regionList = regions.split(separator: ",").map { $0.trimmingWhitespace() }
                     .filter { !$0.isEmpty }
+            } else if region == nil, let listed = settings.strings(.layerRegions, flag: [], "")?.value, !listed.isEmpty
+            {
+                regionList = listed
             } else {
-                regionList = [try RegionResolver.resolve(flag: region, context: context)]
+                regionList = [try RegionResolver.resolve(flag: settings.regionFlag(region), context: context)]
+            }
+            let layerName =
+                settings.string(.layerName, flag: layerName, "--layer-name")?.value
+                ?? DeployConfiguration.defaultLayerName
+            if !PublishConfiguration.isValidLayerName(layerName) {
+                throw ValidationError(ErrorText.describe(PublishError.invalidLayerName(layerName)))
             }
             let configuration = PublishConfiguration(
-                zipPath: zip, layerName: layerName, regions: regionList, s3Bucket: s3Bucket, makePublic: `public`,
-                principal: principal, organizationId: organization, functions: functions, description: description,
+                zipPath: zip, layerName: layerName, regions: regionList, s3Bucket: s3Bucket,
+                makePublic: settings.boolean(.layerPublic, flag: `public`, "--public").value,
+                principal: principal, organizationId: organization, functions: functions,
+                description: settings.string(.layerDescription, flag: description, "--description")?.value,
                 licenseInfo: licenseInfo,
                 compatibleRuntimes: compatibleRuntimes.split(separator: ",").map { String($0) },
                 architecture: arch?.rawValue, force: force, dryRun: dryRun, endpointURL: aws.endpointURL,

@@ -7,29 +7,40 @@ import PicolayerKit
 #endif
 
 /// The function settings `invoke` and `serve` share: what Lambda would hold in the function's configuration.
+/// Each comes from its flag, else picolayer.toml (`[function]`, and `build.output` for the layer), else its default.
 struct EmulatorOptions: ParsableArguments {
-    @Option(help: "The handler, passed to the runtime as _HANDLER (e.g. main.handler).")
-    var handler: String
+    @Option(help: "The handler, passed to the runtime as _HANDLER (e.g. main.handler; default: function.handler).")
+    var handler: String?
 
-    @Option(help: "The function's code folder (Lambda's /var/task).")
-    var taskRoot: String = "."
+    @Option(help: "The function's code folder, Lambda's /var/task (default: function.code, else .).")
+    var taskRoot: String?
 
-    @Option(help: "The runtime layer folder (Lambda's /opt): bootstrap, bin/, lib/.")
-    var layer: String = "build/layer"
+    @Option(
+        help:
+            "The runtime layer folder, Lambda's /opt: bootstrap, bin/, lib/ (default: build.output, else build/layer).")
+    var layer: String?
 
-    @Option(help: "Function timeout in seconds (1-900).")
-    var timeout: Double = 3
+    @Option(help: "Function timeout in seconds, 1-900 (default: function.timeout, else 3).")
+    var timeout: Double?
 
-    @Option(help: "Memory size in MB (128-10240), shown in REPORT lines and passed to the runtime.")
-    var memory: Int = 128
+    @Option(
+        help:
+            "Memory size in MB, 128-10240, shown in REPORT lines and passed to the runtime (default: function.memory, else 128)."
+    )
+    var memory: Int?
 
-    @Option(help: "The function name, in the ARN and AWS_LAMBDA_FUNCTION_NAME.")
-    var functionName: String = "picolayer-function"
+    @Option(
+        help:
+            "The function name, in the ARN and AWS_LAMBDA_FUNCTION_NAME (default: function.name, else picolayer-function)."
+    )
+    var functionName: String?
 
-    @Option(help: "The region, in the ARN and AWS_REGION.")
-    var region: String = "us-east-1"
+    @Option(help: "The region, in the ARN and AWS_REGION (default: function.region, else us-east-1).")
+    var region: String?
 
-    @Option(name: .customLong("env"), help: "A variable for the function, KEY=VALUE (repeatable).")
+    @Option(
+        name: .customLong("env"),
+        help: "A variable for the function, KEY=VALUE (repeatable), over [function.environment].")
     var variables: [String] = []
 
     @Option(help: "A file of KEY=VALUE lines (# comments) for the function.")
@@ -38,18 +49,19 @@ struct EmulatorOptions: ParsableArguments {
     func validate() throws {
         // Checked here, at parse time, with the kit's one message for each.
         let seconds = LambdaLimits.timeoutSeconds
-        if !(Double(seconds.lowerBound)...Double(seconds.upperBound)).contains(timeout) {
+        if let timeout, !(Double(seconds.lowerBound)...Double(seconds.upperBound)).contains(timeout) {
             throw ValidationError(LambdaLimits.timeoutOutOfRange("\(timeout) s"))
         }
-        if !LambdaLimits.memoryMegabytes.contains(memory) {
+        if let memory, !LambdaLimits.memoryMegabytes.contains(memory) {
             throw ValidationError(LambdaLimits.memoryOutOfRange(memory))
         }
         _ = try environmentAssignments(variables)
     }
 
-    /// The configuration value for the library; reads --env-file.
+    /// The configuration value for the library: flags over picolayer.toml over the defaults; reads --env-file.
     func configuration() throws -> FunctionConfiguration {
-        var environment: [String: String] = [:]
+        let settings = try ProjectSettings.current(environment: ProcessInfo.processInfo.environment)
+        var environment: [String: String] = settings.file?.environment ?? [:]
         if let envFile {
             let text: String
             do {
@@ -57,13 +69,21 @@ struct EmulatorOptions: ParsableArguments {
             } catch {
                 throw EmulatorError.unreadableFile(path: envFile, reason: ErrorText.describe(error))
             }
-            environment = try EnvironmentFile.parse(text, file: envFile)
+            environment.merge(try EnvironmentFile.parse(text, file: envFile)) { _, fromFile in fromFile }
         }
         environment.merge(try environmentAssignments(variables)) { _, fromFlag in fromFlag }
+        guard let handler = handler ?? settings.file?.string(.functionHandler) else {
+            throw ValidationError(
+                "Pass --handler FILE.FUNCTION (e.g. main.handler), or set function.handler in picolayer.toml.")
+        }
+        let seconds = timeout ?? settings.file?.integer(.functionTimeout).map(Double.init) ?? 3
         let configuration = FunctionConfiguration(
-            handler: handler, taskRoot: taskRoot, layerDirectory: layer, functionName: functionName, region: region,
-            memorySize: memory, timeout: .milliseconds(Int64((timeout * 1000).rounded())),
-            userEnvironment: environment)
+            handler: handler, taskRoot: taskRoot ?? settings.string(.functionCode, flag: nil, "")?.value ?? ".",
+            layerDirectory: layer ?? settings.string(.buildOutput, flag: nil, "")?.value ?? "build/layer",
+            functionName: functionName ?? settings.file?.string(.functionName) ?? "picolayer-function",
+            region: region ?? settings.file?.string(.functionRegion) ?? "us-east-1",
+            memorySize: memory ?? settings.file?.integer(.functionMemory) ?? 128,
+            timeout: .milliseconds(Int64((seconds * 1000).rounded())), userEnvironment: environment)
         try configuration.validate()
         return configuration
     }
