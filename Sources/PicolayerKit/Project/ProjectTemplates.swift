@@ -100,6 +100,7 @@ public enum ProjectTemplate: String, CaseIterable, Sendable {
         # What never goes into the function's zip, in gitignore syntax. picolayer already leaves out .git/, .env*,
         # editor backups, .DS_Store, picolayer.toml and this file; `picolayer deploy --dry-run` lists what ships.
         build/
+        *.zip
         events/
         README.md
         .github/

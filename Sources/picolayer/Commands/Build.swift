@@ -35,14 +35,15 @@ extension Picolayer {
         var awscurlSource = BuildConfiguration.defaultAWSCurlSource
         @Option(help: "Leave a library out of the layer (json, awscurl); repeatable.")
         var without: [Library] = []
-        @Option(help: "Where to compile: docker, podman or none (this machine).")
+        @Option(
+            help: "Where to compile: docker, podman or none (this machine; default: build.engine, else the one found).")
         var engine: Engine?
-        @Option(help: "Container image to compile in.")
-        var image = BuildConfiguration.defaultImage
-        @Option(help: "Layer architecture: x86_64 or arm64.")
-        var arch: Architecture = .host
-        @Option(help: "Lambda base image the layer is for: provided.al2023 or provided.al2.")
-        var target: LambdaTarget = .al2023
+        @Option(help: "Container image to compile in (default: build.image, else \(BuildConfiguration.defaultImage)).")
+        var image: String?
+        @Option(help: "Layer architecture: x86_64 or arm64 (default: build.architecture, else this machine's).")
+        var arch: Architecture?
+        @Option(help: "Lambda base image the layer is for: provided.al2023 or provided.al2 (default: build.target).")
+        var target: LambdaTarget?
         @Option(
             name: .customLong("engine-arg"), parsing: .unconditionalSingleValue,
             help:
@@ -64,7 +65,7 @@ extension Picolayer {
         var update = false
         @Option(help: "Folder holding picolayer.lock; relative paths are resolved against it.")
         var project = "."
-        @Option(help: "Where to stage the layer (default: <project>/build/layer).")
+        @Option(help: "Where to stage the layer (default: build.output, else <project>/build/layer).")
         var output: String?
         @Option(help: "Download and build cache (default: $XDG_CACHE_HOME/picolayer or ~/.cache/picolayer).")
         var cacheDir: String?
@@ -94,8 +95,13 @@ extension Picolayer {
             func path(_ text: String) -> URL {
                 text.hasPrefix("/") ? URL(fileURLWithPath: text) : cwd.appendingPathComponent(text).standardizedFileURL
             }
+            let settings = ProjectSettings(
+                file: try ProjectFile.find(directory: project, environment: environment), environment: environment)
+            func setting<T: RawRepresentable<String>>(_ key: ProjectKey, _ type: T.Type) -> T? {
+                (settings.string(key, flag: nil, "")?.value).flatMap(T.init(rawValue:))
+            }
             let chosen: Engine
-            if let engine {
+            if let engine = engine ?? setting(.buildEngine, Engine.self) {
                 chosen = engine
             } else {
                 chosen = try await Engine.detect(environment: environment)
@@ -103,14 +109,14 @@ extension Picolayer {
             let extraArguments = (environment["PICOLAYER_ENGINE_ARGS"] ?? "").split(separator: " ").map(String.init)
             let configuration = BuildConfiguration(
                 projectDirectory: path(project),
-                outputDirectory: output.map(path),
+                outputDirectory: (output ?? settings.file?.path(.buildOutput)).map(path),
                 pilSource: pilSource,
                 jsonSource: without.contains(.json) ? nil : jsonSource,
                 awscurlSource: without.contains(.awscurl) ? nil : awscurlSource,
                 engine: chosen,
-                image: image,
-                architecture: arch,
-                target: target,
+                image: image ?? settings.file?.string(.buildImage) ?? BuildConfiguration.defaultImage,
+                architecture: arch ?? setting(.buildArchitecture, Architecture.self) ?? .host,
+                target: target ?? setting(.buildTarget, LambdaTarget.self) ?? .al2023,
                 engineArguments: extraArguments + engineArguments,
                 templatesDirectory: templates.map(path),
                 full: full,
