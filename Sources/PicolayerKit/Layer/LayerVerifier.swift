@@ -1,8 +1,8 @@
 import FoundationEssentials
 
 /// One thing `verify` found, with what to do about it.
-public struct Finding: Sendable, Equatable, CustomStringConvertible {
-    public enum Severity: String, Sendable, Comparable {
+public struct Finding: Sendable, Equatable, Encodable, CustomStringConvertible {
+    public enum Severity: String, Sendable, Comparable, Encodable {
         case error, warning, info
 
         var rank: Int { self == .error ? 0 : self == .warning ? 1 : 2 }
@@ -22,7 +22,7 @@ public struct Finding: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Lambda's size limits for layers and the layer's measured sizes.
-public struct LayerSizes: Sendable, Equatable {
+public struct LayerSizes: Sendable, Equatable, Encodable {
     /// Largest zip accepted by PublishLayerVersion inline (50 MB).
     public static let zippedLimit = Int64(LambdaLimits.directUploadZippedBytes)
     /// Largest unzipped size of a function with all its layers.
