@@ -12,7 +12,8 @@ struct Picolayer: AsyncParsableCommand {
         abstract: "Build, package, run and publish PicoLisp on AWS Lambda.",
         version: PicolayerVersion.current,
         subcommands: [
-            Build.self, Package.self, Verify.self, Publish.self, Deploy.self, Whoami.self, Invoke.self, Serve.self,
+            Build.self, Package.self, Verify.self, Publish.self, Deploy.self, Layers.self, Whoami.self, Invoke.self,
+            Serve.self,
         ]
     )
 }

@@ -83,13 +83,7 @@ extension Picolayer {
 
         func run() async throws {
             let context = aws.context
-            let regionList: [String]
-            if let regions {
-                regionList = regions.split(separator: ",").map { $0.trimmingWhitespace() }
-                    .filter { !$0.isEmpty }
-            } else {
-                regionList = [try RegionResolver.resolve(flag: region, context: context)]
-            }
+            let regionList = try aws.regions(flag: region, list: regions)
             let configuration = PublishConfiguration(
                 zipPath: zip, layerName: layerName, regions: regionList, s3Bucket: s3Bucket, makePublic: `public`,
                 principal: principal, organizationId: organization, functions: functions, description: description,

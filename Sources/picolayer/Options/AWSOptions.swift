@@ -7,7 +7,8 @@ import PicolayerKit
     import Glibc
 #endif
 
-/// The AWS settings `publish`, `deploy` and `whoami` share: which profile, which endpoint, which timeouts.
+/// The AWS settings `publish`, `deploy`, `whoami` and `layers` share: which profile, which endpoint, which
+/// timeouts.
 struct AWSOptions: ParsableArguments {
     @Option(help: "Named profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, then default).")
     var profile: String?
@@ -31,6 +32,18 @@ struct AWSOptions: ParsableArguments {
         guard readTimeout > 0, credentialProcessTimeout > 0 else {
             throw ValidationError("--read-timeout and --credential-process-timeout take a number of seconds above 0.")
         }
+    }
+
+    /// The command's regions: `--regions` (comma-separated), else `--region` or the configuration's
+    /// (`RegionResolver`).
+    func regions(flag: String?, list: String?) throws -> [String] {
+        guard let list else { return [try region(flag: flag)] }
+        return list.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+    }
+
+    /// `--region` or the configuration's region (`RegionResolver`).
+    func region(flag: String?) throws -> String {
+        try RegionResolver.resolve(flag: flag, context: context)
     }
 
     /// A live transport with `--read-timeout`, shut down after `body`.
