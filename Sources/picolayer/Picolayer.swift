@@ -13,7 +13,7 @@ struct Picolayer: AsyncParsableCommand {
         version: PicolayerVersion.current,
         subcommands: [
             Build.self, Package.self, Verify.self, Publish.self, Deploy.self, Layers.self, Whoami.self, Invoke.self,
-            Serve.self,
+            Serve.self, Completions.self,
         ]
     )
 }

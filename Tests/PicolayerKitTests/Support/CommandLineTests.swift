@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+
+/// The program `name` on PATH, nil when it is not installed.
+func installedProgram(_ name: String) -> String? {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
+@Suite("picolayer's command line: completions")
+struct CommandLineTests {
+    static let commands = [
+        "build", "package", "verify", "publish", "deploy", "layers", "whoami", "invoke", "serve", "completions",
+    ]
+
+    @Test(
+        "completions SHELL prints a script its shell accepts that names every command",
+        arguments: ["bash", "zsh", "fish"])
+    func completions(shell: String) throws {
+        let run = try runTool([try picolayerExecutable(), "completions", shell])
+        #expect(run.status == 0, "\(run.stderr)")
+        for command in Self.commands { #expect(run.stdout.contains(command), "\(shell) script lacks \(command)") }
+        guard let program = installedProgram(shell) else {
+            print("skipped: \(shell) is not installed, so its syntax check (\(shell) -n) was not run")
+            return
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("picolayer-completion-\(UUID())")
+        try Data(run.stdout.utf8).write(to: scratch)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let check = try runTool([program, "-n", scratch.path])
+        #expect(check.status == 0, "\(shell) -n: \(check.stderr)")
+    }
+
+    @Test("completions with another shell is a usage error")
+    func completionsUnknownShell() throws {
+        let run = try runTool([try picolayerExecutable(), "completions", "tcsh"])
+        #expect(run.status == 64)
+    }
+
+    @Test("--version, --help and a known command's --help still exit 0")
+    func helpAndVersion() throws {
+        for arguments in [["--version"], ["--help"], ["layers", "--help"], ["help", "layers"]] {
+            let run = try runTool([try picolayerExecutable()] + arguments)
+            #expect(run.status == 0, "\(arguments): \(run.stderr)")
+            #expect(!run.stdout.isEmpty)
+        }
+    }
+}
