@@ -7,7 +7,7 @@ func installedProgram(_ name: String) -> String? {
     return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
 }
 
-@Suite("picolayer's command line: completions")
+@Suite("picolayer's command line: completions and did-you-mean")
 struct CommandLineTests {
     static let commands = [
         "build", "package", "verify", "publish", "deploy", "layers", "whoami", "invoke", "serve", "completions",
@@ -35,6 +35,35 @@ struct CommandLineTests {
     func completionsUnknownShell() throws {
         let run = try runTool([try picolayerExecutable(), "completions", "tcsh"])
         #expect(run.status == 64)
+    }
+
+    @Test(
+        "a mistyped command: exit 64 and the closest command, or the list of them",
+        arguments: [
+            ("publsh", "error: unknown command 'publsh'. Did you mean 'publish'?\n"),
+            ("dploy", "error: unknown command 'dploy'. Did you mean 'deploy'?\n"),
+            ("lay", "error: unknown command 'lay'. Did you mean 'layers'?\n"),
+            (
+                "frobnicate",
+                "error: unknown command 'frobnicate'. The commands are: build, package, verify, publish, deploy, "
+                    + "layers, whoami, invoke, serve, completions (picolayer help COMMAND for each).\n"
+            ),
+        ])
+    func didYouMean(argument: String, expected: String) throws {
+        let run = try runTool([try picolayerExecutable(), argument, "--region", "eu-west-1"])
+        #expect(run.status == 64)
+        #expect(run.stderr == expected)
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test(
+        "other usage errors stay swift-argument-parser's",
+        arguments: [["--bogus"], ["publish", "--bogus"], ["layers", "--region"], ["layers", "extra"]])
+    func otherErrors(arguments: [String]) throws {
+        let run = try runTool([try picolayerExecutable()] + arguments)
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.hasPrefix("Error: "), "\(run.stderr)")
+        #expect(!run.stderr.contains("Did you mean"))
     }
 
     @Test("--version, --help and a known command's --help still exit 0")
