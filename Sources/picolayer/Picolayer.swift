@@ -17,8 +17,9 @@ struct Picolayer: AsyncParsableCommand {
         ]
     )
 
-    /// swift-argument-parser's own `main`, with a mistyped command worded for people: "Did you mean ...?" (a
-    /// usage error, exit 64). Every other error and exit status is swift-argument-parser's.
+    /// swift-argument-parser's own `main`, with two errors worded for people (both usage errors, exit 64): a
+    /// mistyped command gets "Did you mean ...?", and an unknown region names the closest known one. Every other
+    /// error and exit status is swift-argument-parser's.
     static func main() async {
         let command: any ParsableCommand
         do {
@@ -36,6 +37,9 @@ struct Picolayer: AsyncParsableCommand {
                 var command = command
                 try command.run()
             }
+        } catch let error as AWSError {
+            if case .unknownRegion = error { usageError(ErrorText.describe(error)) }
+            exit(withError: error)
         } catch {
             exit(withError: error)
         }

@@ -11,6 +11,8 @@ public enum AWSError: Error, LocalizedError, Equatable {
     case credentialSourceFailed(source: String, reason: String, remedy: String)
     case unreadableConfigFile(path: String, reason: String)
     case noRegion(searched: [String])
+    /// A region not in `KnownRegions.all`, with the closest known one when there is one.
+    case unknownRegion(String, suggestion: String?)
     /// A listing still had a `NextMarker` after `limit` pages.
     case tooManyPages(operation: String, limit: Int)
     case invalidEndpoint(String)
@@ -42,6 +44,10 @@ public enum AWSError: Error, LocalizedError, Equatable {
         case .noRegion(let searched):
             return
                 "no AWS region found (searched \(searched.joined(separator: ", "))). Pass --region, e.g. --region us-east-1."
+        case .unknownRegion(let region, let suggestion):
+            let guess = suggestion.map { ". Did you mean '\($0)'?" } ?? "."
+            return
+                "unknown region '\(region)'\(guess) (pass --allow-unknown-region for a region newer than this picolayer)"
         case .tooManyPages(let operation, let limit):
             return "\(operation) still had more to list after \(limit) pages; picolayer stops there. "
                 + "Delete old versions, or report this if the service keeps answering the same NextMarker."

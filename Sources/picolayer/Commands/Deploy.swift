@@ -92,7 +92,7 @@ extension Picolayer {
 
         func run() async throws {
             let context = aws.context
-            let resolvedRegion = try RegionResolver.resolve(flag: region, context: context)
+            let resolvedRegion = try aws.region(flag: region)
             let configuration = DeployConfiguration(
                 functionName: functionName, codePath: code, region: resolvedRegion, handler: handler, layers: layers,
                 withPublishedLayer: withPublishedLayer, layerName: layerName, create: create, role: role,

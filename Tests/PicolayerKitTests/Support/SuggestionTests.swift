@@ -24,4 +24,15 @@ struct SuggestionTests {
         let names = ["build", "package", "verify", "publish", "deploy", "layers", "whoami", "completions"]
         #expect(Suggestion.closest(to: word, among: names) == expected)
     }
+
+    @Test("regions: a typo gets the nearest known region; every known one passes")
+    func regions() throws {
+        let error = #expect(throws: AWSError.self) { try KnownRegions.check("eu-wst-1") }
+        #expect(
+            error?.localizedDescription
+                == "unknown region 'eu-wst-1'. Did you mean 'eu-west-1'? (pass --allow-unknown-region for a region newer than this picolayer)"
+        )
+        for region in KnownRegions.all { #expect(try KnownRegions.check(region) == region) }
+        #expect(Set(KnownRegions.all).count == KnownRegions.all.count)
+    }
 }
