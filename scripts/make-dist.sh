@@ -26,9 +26,9 @@ tree=$stage/$name
 mkdir -p "$tree/bin" "$tree/share/man/man1" "$tree/share/bash-completion/completions" \
     "$tree/share/zsh/site-functions" "$tree/share/fish/vendor_completions.d"
 strip --strip-all -o "$tree/bin/picolayer" "$binary"
-"$tree/bin/picolayer" --generate-completion-script bash >"$tree/share/bash-completion/completions/picolayer"
-"$tree/bin/picolayer" --generate-completion-script zsh >"$tree/share/zsh/site-functions/_picolayer"
-"$tree/bin/picolayer" --generate-completion-script fish >"$tree/share/fish/vendor_completions.d/picolayer.fish"
+"$tree/bin/picolayer" completions bash >"$tree/share/bash-completion/completions/picolayer"
+"$tree/bin/picolayer" completions zsh >"$tree/share/zsh/site-functions/_picolayer"
+"$tree/bin/picolayer" completions fish >"$tree/share/fish/vendor_completions.d/picolayer.fish"
 python3 scripts/make-man.py "$tree/bin/picolayer" "$tree/share/man/man1"
 cp README.md "$tree/README.md"
 mkdir -p "$out"

@@ -12,8 +12,57 @@ struct Picolayer: AsyncParsableCommand {
         abstract: "Build, package, run and publish PicoLisp on AWS Lambda.",
         version: PicolayerVersion.current,
         subcommands: [
-            Build.self, Package.self, Verify.self, Publish.self, Deploy.self, Whoami.self, Invoke.self, Serve.self,
-            Config.self, New.self,
+            Build.self, Package.self, Verify.self, Publish.self, Deploy.self, Layers.self, Whoami.self, Invoke.self,
+            Serve.self, Config.self, New.self, Completions.self,
         ]
     )
+
+    /// swift-argument-parser's own `main`, with two errors worded for people (both usage errors, exit 64): a
+    /// mistyped command gets "Did you mean ...?", and an unknown region names the closest known one. Every other
+    /// error and exit status is swift-argument-parser's.
+    static func main() async {
+        let command: any ParsableCommand
+        do {
+            command = try await asyncParseAsRoot()
+        } catch {
+            if let message = unknownCommandMessage(CommandLine.arguments.dropFirst().first) {
+                usageError(message)
+            }
+            exit(withError: error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                var command = command
+                try command.run()
+            }
+        } catch let error as AWSError {
+            if case .unknownRegion = error { usageError(ErrorText.describe(error)) }
+            exit(withError: error)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// The names `picolayer COMMAND` accepts, aliases and `help` included.
+    static var commandNames: [String] {
+        configuration.subcommands.flatMap { [$0._commandName] + $0.configuration.aliases } + ["help"]
+    }
+
+    /// For a first argument that is neither an option nor a command: the closest command, or the list of them.
+    static func unknownCommandMessage(_ argument: String?) -> String? {
+        guard let argument, !argument.hasPrefix("-"), !commandNames.contains(argument) else { return nil }
+        if let guess = Suggestion.closest(to: argument, among: commandNames.filter { $0 != "help" }) {
+            return "unknown command '\(argument)'. Did you mean '\(guess)'?"
+        }
+        let names = configuration.subcommands.map { $0._commandName }.joined(separator: ", ")
+        return "unknown command '\(argument)'. The commands are: \(names) (picolayer help COMMAND for each)."
+    }
+
+    /// `error: MESSAGE` on stderr, then exit 64 (EX_USAGE, as swift-argument-parser's usage errors).
+    static func usageError(_ message: String) -> Never {
+        StandardStreams.writeError("error: \(message)\n")
+        exit(withError: ExitCode.validationFailure)
+    }
 }

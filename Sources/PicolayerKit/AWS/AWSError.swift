@@ -11,6 +11,10 @@ public enum AWSError: Error, LocalizedError, Equatable {
     case credentialSourceFailed(source: String, reason: String, remedy: String)
     case unreadableConfigFile(path: String, reason: String)
     case noRegion(searched: [String])
+    /// A region not in `KnownRegions.all`, with the closest known one when there is one.
+    case unknownRegion(String, suggestion: String?)
+    /// A listing still had a `NextMarker` after `limit` pages.
+    case tooManyPages(operation: String, limit: Int)
     case invalidEndpoint(String)
     /// The service answered with an error (after retries, when the error was retryable).
     case service(operation: String, status: Int, code: String, message: String, requestId: String?)
@@ -40,6 +44,13 @@ public enum AWSError: Error, LocalizedError, Equatable {
         case .noRegion(let searched):
             return
                 "no AWS region found (searched \(searched.joined(separator: ", "))). Pass --region, e.g. --region us-east-1."
+        case .unknownRegion(let region, let suggestion):
+            let guess = suggestion.map { ". Did you mean '\($0)'?" } ?? "."
+            return
+                "unknown region '\(region)'\(guess) (pass --allow-unknown-region for a region newer than this picolayer)"
+        case .tooManyPages(let operation, let limit):
+            return "\(operation) still had more to list after \(limit) pages; picolayer stops there. "
+                + "Delete old versions, or report this if the service keeps answering the same NextMarker."
         case .invalidEndpoint(let url):
             return "endpoint URL '\(url)' is not an http(s)://host[:port] URL. Fix --endpoint-url or AWS_ENDPOINT_URL*."
         case .service(let operation, let status, let code, let message, let requestId):

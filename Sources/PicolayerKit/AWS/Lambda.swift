@@ -89,29 +89,9 @@ public struct LambdaClient: Sendable {
             json: try Self.object(response, "PublishLayerVersion"), operation: "PublishLayerVersion")
     }
 
-    /// Every version of the layer, newest first (follows `NextMarker`). A layer that does not exist has none.
+    /// The version numbers of the layer, newest first (see `layerVersionSummaries`).
     public func listLayerVersions(layerName: String) async throws -> [Int] {
-        var versions: [Int] = []
-        var marker: String?
-        for _ in 0..<1000 {
-            var query: [SignableRequest.QueryItem] = []
-            if let marker { query.append(.init("Marker", marker)) }
-            let request = AWSRequest(
-                operation: "ListLayerVersions", method: "GET",
-                path: "/2018-10-31/layers/\(Self.segment(layerName))/versions", query: query)
-            let response: HTTPResponse
-            do {
-                response = try await client.send(request)
-            } catch let error as AWSError where error.serviceCode == "ResourceNotFoundException" {
-                return []
-            }
-            let json = try Self.object(response, "ListLayerVersions")
-            let items = json["LayerVersions"]?.array ?? []
-            versions += items.compactMap { $0["Version"]?.int }
-            guard let next = json["NextMarker"]?.string, !next.isEmpty else { break }
-            marker = next
-        }
-        return versions.sorted(by: >)
+        try await layerVersionSummaries(layerName: layerName).map(\.version)
     }
 
     public func getLayerVersion(layerName: String, version: Int) async throws -> LayerVersion {

@@ -40,12 +40,7 @@ public struct PublishReport: Sendable, Codable, Equatable {
                 result.error ?? result.layerVersionArn ?? "-", result.codeSha256 ?? "-",
             ])
         }
-        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { index, cell in
-                index < 4 ? cell.rightPadded(widths[index]) : cell
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+        return TextFormat.table(rows)
     }
 
     /// `{"layerName", "zip", "codeSha256", "regions": {region: {...}}}`, keys sorted.

@@ -15,6 +15,41 @@ public enum RegionResolver {
     }
 }
 
+/// The regions picolayer knows: every commercial AWS region as of 2026, China's two and GovCloud's two. A region
+/// outside the list is refused before anything is sent (a typo would otherwise surface as a DNS failure after
+/// credentials were looked up); `--allow-unknown-region` or `PICOLAYER_ALLOW_UNKNOWN_REGION=1` accept a newer one.
+public enum KnownRegions {
+    public static let all: [String] = [
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+        "af-south-1",
+        "ap-east-1", "ap-east-2", "ap-south-1", "ap-south-2",
+        "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6",
+        "ap-southeast-7",
+        "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+        "ca-central-1", "ca-west-1",
+        "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2",
+        "eu-north-1",
+        "il-central-1",
+        "me-south-1", "me-central-1",
+        "mx-central-1",
+        "sa-east-1",
+        "cn-north-1", "cn-northwest-1",
+        "us-gov-east-1", "us-gov-west-1",
+    ]
+
+    /// The environment variable that, set to `1`, accepts any region.
+    public static let allowEnvironmentName = "PICOLAYER_ALLOW_UNKNOWN_REGION"
+
+    /// `region` unchanged when it is known; otherwise `AWSError.unknownRegion` with the closest known one.
+    @discardableResult
+    public static func check(_ region: String) throws -> String {
+        guard all.contains(region) else {
+            throw AWSError.unknownRegion(region, suggestion: Suggestion.closest(to: region, among: all))
+        }
+        return region
+    }
+}
+
 /// Where a service lives: scheme, host, port. Built from the partition's DNS suffix, or from an override URL.
 public struct AWSEndpoint: Sendable, Equatable {
     public var scheme: String

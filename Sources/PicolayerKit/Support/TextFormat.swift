@@ -47,4 +47,15 @@ public enum TextFormat {
         }
         return (value < 0 && scaled != 0 ? "-" : "") + text
     }
+
+    /// Rows as aligned columns two spaces apart; the last column is not padded (no trailing spaces).
+    public static func table(_ rows: [[String]]) -> String {
+        let columns = rows.map(\.count).max() ?? 0
+        let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { index, cell in
+                index < row.count - 1 ? cell.rightPadded(widths[index]) : cell
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
 }

@@ -135,7 +135,7 @@ extension Picolayer {
             else {
                 throw ValidationError("Pass --code DIR-OR-ZIP, or set function.code in picolayer.toml.")
             }
-            let region = try RegionResolver.resolve(flag: settings.regionFlag(self.region), context: context)
+            let region = try aws.region(flag: settings.regionFlag(self.region))
             let flagged = try variables()
             let environment =
                 settings.file?.environment.isEmpty == false || flagged != nil

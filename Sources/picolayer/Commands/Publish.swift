@@ -82,19 +82,15 @@ extension Picolayer {
         }
 
         func run() async throws {
-            // Local files before credentials: a missing zip is said before any lookup or request.
-            if !FileManager.default.fileExists(atPath: zip) { throw PublishError.zipNotFound(zip) }
             let context = aws.context
             let settings = try ProjectSettings.current(environment: context.environment)
             let regionList: [String]
-            if let regions {
-                regionList = regions.split(separator: ",").map { $0.trimmingWhitespace() }
-                    .filter { !$0.isEmpty }
-            } else if region == nil, let listed = settings.strings(.layerRegions, flag: [], "")?.value, !listed.isEmpty
+            if regions == nil, region == nil, let listed = settings.strings(.layerRegions, flag: [], "")?.value,
+                !listed.isEmpty
             {
-                regionList = listed
+                regionList = try listed.map(aws.checked)
             } else {
-                regionList = [try RegionResolver.resolve(flag: settings.regionFlag(region), context: context)]
+                regionList = try aws.regions(flag: settings.regionFlag(region), list: regions)
             }
             let layerName =
                 settings.string(.layerName, flag: layerName, "--layer-name")?.value
@@ -102,6 +98,8 @@ extension Picolayer {
             if !PublishConfiguration.isValidLayerName(layerName) {
                 throw ValidationError(ErrorText.describe(PublishError.invalidLayerName(layerName)))
             }
+            // Local files before credentials: a missing zip is said before any lookup or request.
+            if !FileManager.default.fileExists(atPath: zip) { throw PublishError.zipNotFound(zip) }
             let configuration = PublishConfiguration(
                 zipPath: zip, layerName: layerName, regions: regionList, s3Bucket: s3Bucket,
                 makePublic: settings.boolean(.layerPublic, flag: `public`, "--public").value,

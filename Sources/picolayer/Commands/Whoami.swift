@@ -29,7 +29,8 @@ extension Picolayer {
 
         func run() async throws {
             let context = aws.context
-            let stsRegion = (try? RegionResolver.resolve(flag: region, context: context)) ?? "us-east-1"
+            let stsRegion = try aws.checked(
+                (try? RegionResolver.resolve(flag: region, context: context)) ?? "us-east-1")
             let logger = reporting.logger
             let report = try await aws.withTransport { transport in
                 let (credentials, first) = try await CredentialSource.resolvedNow(

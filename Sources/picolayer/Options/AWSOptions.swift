@@ -7,7 +7,8 @@ import PicolayerKit
     import Glibc
 #endif
 
-/// The AWS settings `publish`, `deploy` and `whoami` share: which profile, which endpoint, which timeouts.
+/// The AWS settings `publish`, `deploy`, `whoami` and `layers` share: which profile, which endpoint, which
+/// timeouts, which regions are accepted.
 struct AWSOptions: ParsableArguments {
     @Option(help: "Named profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, then default).")
     var profile: String?
@@ -27,10 +28,35 @@ struct AWSOptions: ParsableArguments {
     @Option(help: "Seconds a credential_process may run before it and its child processes are killed.")
     var credentialProcessTimeout: Int = 60
 
+    @Flag(
+        help:
+            "Accept a region picolayer does not know, one newer than this picolayer (also: \(KnownRegions.allowEnvironmentName)=1)."
+    )
+    var allowUnknownRegion = false
+
     func validate() throws {
         guard readTimeout > 0, credentialProcessTimeout > 0 else {
             throw ValidationError("--read-timeout and --credential-process-timeout take a number of seconds above 0.")
         }
+    }
+
+    /// The command's regions: `--regions` (comma-separated), else `--region` or the configuration's
+    /// (`RegionResolver`). Each is checked against `KnownRegions` before anything else happens.
+    func regions(flag: String?, list: String?) throws -> [String] {
+        guard let list else { return [try region(flag: flag)] }
+        return try list.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }.map(checked)
+    }
+
+    /// `--region` or the configuration's region (`RegionResolver`), checked.
+    func region(flag: String?) throws -> String {
+        try checked(RegionResolver.resolve(flag: flag, context: context))
+    }
+
+    /// `region` when it is known or unknown regions are allowed; otherwise `AWSError.unknownRegion`, which
+    /// `Picolayer.main` turns into a usage error (exit 64).
+    func checked(_ region: String) throws -> String {
+        if allowUnknownRegion || context.environment[KnownRegions.allowEnvironmentName] == "1" { return region }
+        return try KnownRegions.check(region)
     }
 
     /// A live transport with `--read-timeout`, shut down after `body`.
