@@ -1,4 +1,5 @@
 import ArgumentParser
+import FoundationEssentials
 import PicolayerKit
 
 #if canImport(Glibc)
@@ -28,7 +29,7 @@ struct Picolayer: AsyncParsableCommand {
             if let message = unknownCommandMessage(CommandLine.arguments.dropFirst().first) {
                 usageError(message)
             }
-            exit(withError: error)
+            fail(error)
         }
         do {
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -39,10 +40,27 @@ struct Picolayer: AsyncParsableCommand {
             }
         } catch let error as AWSError {
             if case .unknownRegion = error { usageError(ErrorText.describe(error)) }
-            exit(withError: error)
+            fail(error)
         } catch {
-            exit(withError: error)
+            fail(error)
         }
+    }
+
+    /// Whether the command line asks for JSON: then errors are JSON too.
+    static var wantsJSON: Bool { CommandLine.arguments.dropFirst().contains("--json") }
+
+    /// Exits for `error` as swift-argument-parser does; with `--json`, the error is one JSON document on stdout
+    /// (`{"error":{"message","exitCode"}}`, docs/json.md) instead of text on stderr. Help, `--version` and an
+    /// `ExitCode` thrown after the result was printed stay as they are.
+    static func fail(_ error: any Error) -> Never {
+        let code = exitCode(for: error)
+        guard wantsJSON, !(error is ExitCode), code != .success else { exit(withError: error) }
+        let message = error is LocalizedError ? ErrorText.describe(error) : self.message(for: error)
+        let document: JSONValue = [
+            "error": ["message": .string(message), "exitCode": .number(Double(code.rawValue))]
+        ]
+        printResult((try? JSONOutput.encode(document)) ?? #"{"error":{}}"#)
+        exit(withError: ExitCode(code.rawValue))
     }
 
     /// The names `picolayer COMMAND` accepts, aliases and `help` included.
@@ -62,6 +80,7 @@ struct Picolayer: AsyncParsableCommand {
 
     /// `error: MESSAGE` on stderr, then exit 64 (EX_USAGE, as swift-argument-parser's usage errors).
     static func usageError(_ message: String) -> Never {
+        if wantsJSON { fail(ValidationError(message)) }
         StandardStreams.writeError("error: \(message)\n")
         exit(withError: ExitCode.validationFailure)
     }

@@ -52,7 +52,7 @@ public struct PublishReport: Sendable, Codable, Equatable {
             var regions: [String: RegionResult]
         }
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let shape = Shape(
             layerName: layerName, zip: zip, codeSha256: codeSha256,
             regions: Dictionary(results.map { ($0.region, $0) }, uniquingKeysWith: { first, _ in first }))

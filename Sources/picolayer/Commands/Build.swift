@@ -73,6 +73,8 @@ extension Picolayer {
         var connectTimeout: Int = 10
         @Option(help: "Seconds a download server may stay silent, before or during the body, before the attempt fails.")
         var readTimeout: Int = 30
+        @Flag(help: "Print the result as one JSON object (docs/json.md).")
+        var json = false
         @OptionGroup var reporting: ReportingOptions
 
         func validate() throws {
@@ -130,6 +132,10 @@ extension Picolayer {
                 readTimeout: .seconds(readTimeout),
                 liveCheck: LayerLiveCheck.reporting(to: logger))
             let report = try await LayerBuilder(configuration: configuration, logger: logger).build()
+            if json {
+                printResult(try report.json(target: configuration.target, architecture: configuration.architecture))
+                return
+            }
             printVerification(report.verification)
             printResult("layer ready: \(report.layer.path)")
         }

@@ -29,6 +29,9 @@ extension Picolayer {
         @Option(help: .hidden)
         var benchmarkCount: Int?
 
+        @Flag(help: "Print each result as one JSON object a line: response, error type and REPORT figures (docs/json.md).")
+        var json = false
+
         @OptionGroup var reporting: ReportingOptions
 
         func validate() throws {
@@ -52,8 +55,12 @@ extension Picolayer {
                 var failed = false
                 for payload in payloads {
                     let result = try await lambda.invoke(payload)
-                    StandardStreams.writeOutput(result.payload)
-                    if oneALine { StandardStreams.writeOutput("\n") }
+                    if json {
+                        printResult(try result.json())
+                    } else {
+                        StandardStreams.writeOutput(result.payload)
+                        if oneALine { StandardStreams.writeOutput("\n") }
+                    }
                     failed = failed || result.isError
                 }
                 return failed

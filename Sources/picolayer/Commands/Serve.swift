@@ -21,6 +21,9 @@ extension Picolayer {
 
         @OptionGroup var function: EmulatorOptions
 
+        @Flag(help: "Print the start line on stdout as one JSON object: url, port, functionName (docs/json.md).")
+        var json = false
+
         @OptionGroup var reporting: ReportingOptions
 
         @Option(help: "The port to listen on, on 127.0.0.1 (0: any free port).")
@@ -68,6 +71,13 @@ extension Picolayer {
                 configuration: configuration, concurrency: concurrency, output: functionOutput(reporting))
             let server = try await InvokeAPIServer.start(pool: pool, port: port, limits: limits, logger: logger)
             let url = "http://127.0.0.1:\(server.port)/2015-03-31/functions/\(configuration.functionName)/invocations"
+            if json {
+                let start: JSONValue = [
+                    "url": .string(url), "port": .number(Double(server.port)),
+                    "functionName": .string(configuration.functionName),
+                ]
+                printResult(try JSONOutput.encode(start))
+            }
             logger.info("picolayer serve: listening on \(url) (Ctrl-C stops)")
             let signal = await Interrupt.wait() ?? "cancelled"
             logger.info("picolayer serve: \(signal): stopping the runtimes and the server")

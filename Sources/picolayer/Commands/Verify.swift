@@ -34,6 +34,8 @@ extension Picolayer {
         var arch: Architecture = .host
         @Flag(help: "Skip running a test event through the layer's own bootstrap under the emulator.")
         var noLiveCheck = false
+        @Flag(help: "Print the result as one JSON object (docs/json.md).")
+        var json = false
         @OptionGroup var reporting: ReportingOptions
 
         func run() async throws {
@@ -50,6 +52,11 @@ extension Picolayer {
             let verifier = LayerVerifier(
                 target: target, architecture: arch, liveCheck: noLiveCheck ? nil : LayerLiveCheck.reporting(to: logger))
             let report = try await verifier.verify(layerAt: url)
+            if json {
+                printResult(try report.json(layer: layer, target: target, architecture: arch))
+                if !report.passed { throw ExitCode.failure }
+                return
+            }
             printVerification(report)
             if !report.passed {
                 printResult("verify: \(report.errors.count) error(s) in \(layer)")
