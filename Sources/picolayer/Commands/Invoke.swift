@@ -29,7 +29,9 @@ extension Picolayer {
         @Option(help: .hidden)
         var benchmarkCount: Int?
 
-        @Flag(help: "Print each result as one JSON object a line: response, error type and REPORT figures (docs/json.md).")
+        @Flag(
+            help: "Print each result as one JSON object a line: response, error type and REPORT figures (docs/json.md)."
+        )
         var json = false
 
         @OptionGroup var reporting: ReportingOptions
@@ -39,7 +41,7 @@ extension Picolayer {
         }
 
         func run() async throws {
-            let configuration = try function.configuration()
+            let configuration = try function.configuration(logger: reporting.logger)
             let payloads = try readEvents()
             if let benchmarkCount, let event = payloads.first {
                 // `make bench`: no log echo, figures on stdout.

@@ -63,7 +63,7 @@ extension Picolayer {
         }
 
         func run() async throws {
-            let configuration = try function.configuration()
+            let configuration = try function.configuration(logger: reporting.logger)
             _ = try LocalLambda.findBootstrap(
                 taskRoot: configuration.taskRoot, layerDirectory: configuration.layerDirectory)
             let logger = reporting.logger

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import Logging
 import PicolayerKit
 
 #if canImport(Glibc)
@@ -59,8 +60,11 @@ struct EmulatorOptions: ParsableArguments {
     }
 
     /// The configuration value for the library: flags over picolayer.toml over the defaults; reads --env-file.
-    func configuration() throws -> FunctionConfiguration {
-        let settings = try ProjectSettings.current(environment: ProcessInfo.processInfo.environment)
+    /// With no layer staged at the default place and no bootstrap in the code folder, the function runs on this
+    /// machine's picolisp with picolayer's runtime (`HostLayer`), said on `logger`.
+    func configuration(logger: Logger = .silent) throws -> FunctionConfiguration {
+        let processEnvironment = ProcessInfo.processInfo.environment
+        let settings = try ProjectSettings.current(environment: processEnvironment)
         var environment: [String: String] = settings.file?.environment ?? [:]
         if let envFile {
             let text: String
@@ -77,15 +81,33 @@ struct EmulatorOptions: ParsableArguments {
                 "Pass --handler FILE.FUNCTION (e.g. main.handler), or set function.handler in picolayer.toml.")
         }
         let seconds = timeout ?? settings.file?.integer(.functionTimeout).map(Double.init) ?? 3
+        let code = taskRoot ?? settings.string(.functionCode, flag: nil, "")?.value ?? "."
+        var layerDirectory = layer ?? settings.file?.path(.buildOutput)
+        if layerDirectory == nil, !Self.hasBootstrap("build/layer"), !Self.hasBootstrap(code) {
+            let cache = BuildConfiguration.defaultCacheDirectory(environment: processEnvironment)
+            do {
+                layerDirectory = try HostLayer.staged(cache: cache, environment: processEnvironment)
+                let note = "picolayer build stages the one Lambda runs"
+                logger.info(
+                    "no layer at build/layer (\(note)): running on this machine's picolisp with picolayer's runtime")
+            } catch {
+                logger.debug("no layer from this machine's picolisp either: \(ErrorText.describe(error))")
+            }
+        }
         let configuration = FunctionConfiguration(
-            handler: handler, taskRoot: taskRoot ?? settings.string(.functionCode, flag: nil, "")?.value ?? ".",
-            layerDirectory: layer ?? settings.string(.buildOutput, flag: nil, "")?.value ?? "build/layer",
+            handler: handler, taskRoot: code, layerDirectory: layerDirectory ?? "build/layer",
             functionName: functionName ?? settings.file?.string(.functionName) ?? "picolayer-function",
             region: region ?? settings.file?.string(.functionRegion) ?? "us-east-1",
             memorySize: memory ?? settings.file?.integer(.functionMemory) ?? 128,
             timeout: .milliseconds(Int64((seconds * 1000).rounded())), userEnvironment: environment)
         try configuration.validate()
         return configuration
+    }
+}
+
+extension EmulatorOptions {
+    static func hasBootstrap(_ folder: String) -> Bool {
+        FileManager.default.isExecutableFile(atPath: folder + "/bootstrap")
     }
 }
 

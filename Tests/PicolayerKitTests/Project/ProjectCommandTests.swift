@@ -59,13 +59,25 @@ struct ProjectCommandTests {
         }
     }
 
-    @Test("in a new project picolayer invoke answers from picolayer.toml alone, with the sample event")
+    @Test("in a new project picolayer invoke answers at once (this machine's picolisp), then with the built layer")
     func newThenInvoke() async throws {
         let binary = try picolayerExecutable()
         let stage = try #require(SigV4TestData.packageRoot).appendingPathComponent("Tests/runtime/stage-layer.sh").path
         try await withTemporaryDirectory { root in
             #expect(try runTool([binary, "new", "hello"], in: root.path).status == 0)
             let project = root.appendingPathComponent("hello").path
+            // Before any build: this machine's picolisp under picolayer's runtime, staged in the cache.
+            let cache = [
+                "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+                "XDG_CACHE_HOME": root.path + "/cache",
+            ]
+            let first = try runTool([binary, "invoke"], in: project, environment: cache)
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(first.stdout == #"{"message":"Hello, world!"}"#, "\(first.stdout)")
+            #expect(first.stderr.contains("no layer at build/layer"), "the fallback is said: \(first.stderr)")
+            let layers = try FileManager.default.contentsOfDirectory(atPath: root.path + "/cache/picolayer")
+            #expect(layers.count == 1 && layers[0].hasPrefix("host-layer-"), "\(layers)")
+            #expect(try runTool([binary, "invoke", "-q"], in: project, environment: cache).stdout == first.stdout)
             // What `picolayer build` stages, from the templates and this machine's picolisp.
             let staged = try runTool([stage, project + "/build/layer"])
             try #require(staged.status == 0, "stage-layer.sh: \(staged.stderr)")

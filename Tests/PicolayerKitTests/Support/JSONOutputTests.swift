@@ -1,6 +1,7 @@
 import Foundation
-@testable import PicolayerKit
 import Testing
+
+@testable import PicolayerKit
 
 /// Every command's `--json` output, checked with Python's jsonschema against the schemas of docs/json.md.
 @Suite("--json on every command: one compact document per result, as docs/json.md's schemas say")
@@ -10,7 +11,8 @@ struct JSONOutputTests {
     /// The schemas of docs/json.md by name (`<!-- schema: NAME -->` above a ```json block).
     static func schemas() throws -> [String: String] {
         let url = try #require(root).appendingPathComponent("docs/json.md")
-        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = try String(contentsOf: url, encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false)
         var schemas: [String: String] = [:]
         var index = 0
         while index < lines.count {
@@ -33,7 +35,8 @@ struct JSONOutputTests {
     /// Checks that `output` is one newline-terminated compact line that `schema` accepts; records why not.
     func check(_ output: String, against name: String, _ location: Testing.SourceLocation = #_sourceLocation) throws {
         let schema = try #require(try Self.schemas()[name], "docs/json.md has no schema \(name)")
-        #expect(output.hasSuffix("\n") && output.dropLast().split(separator: "\n").count == 1,
+        #expect(
+            output.hasSuffix("\n") && output.dropLast().split(separator: "\n").count == 1,
             "one line, newline-terminated: \(output.debugDescription)", sourceLocation: location)
         #expect(!output.contains("\": "), "compact, no spaces after keys: \(output)", sourceLocation: location)
         let script = """
@@ -185,7 +188,8 @@ struct JSONOutputTests {
                 let zip = root.path + "/layer.zip"
                 #expect(try runTool([binary, "package", tree.path, "-o", zip, "--quiet"]).status == 0)
                 let publish = try runTool(
-                    [binary, "publish", zip, "--layer-name", "picolisp", "--arch", "x86_64", "--json"], environment: env)
+                    [binary, "publish", zip, "--layer-name", "picolisp", "--arch", "x86_64", "--json"], environment: env
+                )
                 #expect(publish.status == 0, "\(publish.stderr)")
                 try check(publish.stdout, against: "publish")
 
