@@ -27,6 +27,9 @@ extension Picolayer {
         @Option(help: "The folder to make the project in.")
         var directory: String = "."
 
+        @Flag(help: "Print the result as one JSON object: path, template, files (docs/json.md).")
+        var json = false
+
         func validate() throws {
             if !NewProject.isValidName(name) {
                 throw ValidationError(ErrorText.describe(NewProjectError.invalidName(name)))
@@ -38,6 +41,14 @@ extension Picolayer {
             let project = try NewProject(name: name, template: template, role: role)
             let written = try project.write(into: directory)
             let path = directory == "." ? name : written
+            if json {
+                let document: JSONValue = [
+                    "path": .string(path), "template": .string(template.rawValue),
+                    "files": JSONValue(project.files.map(\.path).sorted()),
+                ]
+                printResult(try JSONOutput.encode(document))
+                return
+            }
             printResult("created \(path) (\(template.rawValue)): cd \(path) && picolayer build && picolayer invoke")
         }
     }

@@ -69,8 +69,8 @@ struct JSONOutputTests {
         let names = Set(try Self.schemas().keys)
         #expect(
             names == [
-                "verify", "build", "package", "invoke", "serve", "publish", "deploy", "whoami", "layers", "config",
-                "error",
+                "verify", "build", "package", "invoke", "serve", "publish", "deploy", "whoami", "layers", "new",
+                "config", "error",
             ])
     }
 
@@ -122,7 +122,9 @@ struct JSONOutputTests {
             try check(failing.stdout, against: "invoke")
             #expect(failing.stdout.contains(#""errorType":"Function.Div""#), "\(failing.stdout)")
 
-            _ = try runTool([binary, "new", "demo"], in: root.path)
+            let new = try runTool([binary, "new", "demo", "--json"], in: root.path)
+            #expect(new.status == 0, "\(new.stderr)")
+            try check(new.stdout, against: "new")
             let config = try runTool([binary, "config", "--json"], in: root.path + "/demo")
             #expect(config.status == 0, "\(config.stderr)")
             try check(config.stdout, against: "config")
