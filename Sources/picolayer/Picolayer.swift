@@ -49,8 +49,8 @@ struct Picolayer: AsyncParsableCommand {
     /// Whether the command line asks for JSON: then errors are JSON too.
     static var wantsJSON: Bool { CommandLine.arguments.dropFirst().contains("--json") }
 
-    /// Exits for `error` as swift-argument-parser does; with `--json`, the error is one JSON document on stdout
-    /// (`{"error":{"message","exitCode"}}`, docs/json.md) instead of text on stderr. Help, `--version` and an
+    /// Exits for `error` as swift-argument-parser does; with `--json`, the error is also one JSON document on
+    /// stdout (`{"error":{"message","exitCode"}}`, docs/json.md). Help, `--version` and an
     /// `ExitCode` thrown after the result was printed stay as they are.
     static func fail(_ error: any Error) -> Never {
         let code = exitCode(for: error)
@@ -60,6 +60,8 @@ struct Picolayer: AsyncParsableCommand {
             "error": ["message": .string(message), "exitCode": .number(Double(code.rawValue))]
         ]
         printResult((try? JSONOutput.encode(document)) ?? #"{"error":{}}"#)
+        // And the same words on stderr, for the person reading a CI log.
+        StandardStreams.writeError("Error: \(message)\n")
         exit(withError: ExitCode(code.rawValue))
     }
 
