@@ -58,7 +58,7 @@ public struct NewProject: Sendable {
             (".picolayerignore", ProjectTemplate.ignoreFile),
             ("README.md", template.readme(name: name)),
             (".github/workflows/deploy.yml", template.workflow(name: name)),
-        ] + SampleEvents.all.map { ($0.name, $0.json) }
+        ] + SampleEvents.all.map { ($0.name, $0.json) } + template.testCases.map { ("tests/" + $0.0, $0.1) }
     }
 
     /// Writes the project to `parent/name` and returns that path. The files go into a hidden sibling folder

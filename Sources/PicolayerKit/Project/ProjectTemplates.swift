@@ -12,6 +12,31 @@ public enum ProjectTemplate: String, CaseIterable, Sendable {
         }
     }
 
+    /// `picolayer test` cases: (file name in tests/, content).
+    var testCases: [(String, String)] {
+        switch self {
+        case .hello:
+            return [
+                ("hello.event.json", #"{"name":"PicoLisp"}"# + "\n"),
+                ("hello.expected.json", #"{"message":"Hello, PicoLisp!"}"# + "\n"),
+                ("world.event.json", "{}\n"), ("world.expected.json", #"{"message":"Hello, world!"}"# + "\n"),
+            ]
+        case .http:
+            return [
+                ("get.event.json", SampleEvents.functionURL),
+                (
+                    "get.expected.json",
+                    #"{"statusCode":200,"headers":{"content-type":"application/json"},"body":"{\"method\":\"GET\",\"path\":\"/hello\",\"hello\":\"PicoLisp\"}"}"#
+                        + "\n"
+                ),
+            ]
+        case .sqs:
+            return [
+                ("batch.event.json", SampleEvents.sqs), ("batch.expected.json", #"{"batchItemFailures":[]}"# + "\n"),
+            ]
+        }
+    }
+
     var handler: String {
         switch self {
         case .hello:
@@ -102,6 +127,7 @@ public enum ProjectTemplate: String, CaseIterable, Sendable {
         build/
         *.zip
         events/
+        tests/
         README.md
         .github/
 
@@ -114,13 +140,15 @@ public enum ProjectTemplate: String, CaseIterable, Sendable {
         A PicoLisp function for AWS Lambda, made with `picolayer new --template \(rawValue)`.
 
         ```sh
-        picolayer build                                   # the PicoLisp layer, into build/layer
         picolayer invoke --event \(sampleEvent)    # run the handler locally, as Lambda would
+        picolayer test                                    # the cases of tests/, on one warm runtime
+        picolayer build                                   # the PicoLisp layer Lambda runs, into build/layer
         picolayer package build/layer -o picolisp.zip && picolayer publish picolisp.zip
         picolayer deploy                                  # create or update the function from picolayer.toml
         ```
 
-        `main.l` holds the handler, `events/` sample events of the shapes AWS sends, `picolayer.toml` the
+        `main.l` holds the handler, `events/` sample events of the shapes AWS sends, `tests/` the cases
+        `picolayer test` checks (an event and the answer expected; `--update` records new ones), `picolayer.toml` the
         settings (`picolayer config` prints them), `.picolayerignore` what stays out of the function's zip, and
         `.github/workflows/deploy.yml` builds, publishes and deploys from GitHub Actions with an OIDC role (set
         the repository variable `AWS_DEPLOY_ROLE_ARN`).

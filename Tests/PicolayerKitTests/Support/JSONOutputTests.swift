@@ -69,8 +69,8 @@ struct JSONOutputTests {
         let names = Set(try Self.schemas().keys)
         #expect(
             names == [
-                "verify", "build", "package", "invoke", "serve", "publish", "deploy", "whoami", "layers", "new",
-                "config", "error",
+                "verify", "build", "package", "invoke", "serve", "publish", "deploy", "whoami", "layers", "test",
+                "new", "config", "error",
             ])
     }
 
@@ -125,6 +125,10 @@ struct JSONOutputTests {
             let new = try runTool([binary, "new", "demo", "--json"], in: root.path)
             #expect(new.status == 0, "\(new.stderr)")
             try check(new.stdout, against: "new")
+            let tested = try runTool(
+                [binary, "test", "--layer", layer, "--json"], in: root.path + "/demo")
+            #expect(tested.status == 0, "\(tested.stdout)\(tested.stderr)")
+            try check(tested.stdout, against: "test")
             let config = try runTool([binary, "config", "--json"], in: root.path + "/demo")
             #expect(config.status == 0, "\(config.stderr)")
             try check(config.stdout, against: "config")
