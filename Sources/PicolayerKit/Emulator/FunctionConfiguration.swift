@@ -20,6 +20,8 @@ public struct FunctionConfiguration: Sendable {
     public var initTimeout: Duration
     /// Variables the user asked for (`--env`, `--env-file`); nothing else of the caller's environment is passed.
     public var userEnvironment: [String: String]
+    /// `--watch`: an invocation after a change to the task root or the layer starts a fresh runtime.
+    public var watch = false
 
     public init(
         handler: String,

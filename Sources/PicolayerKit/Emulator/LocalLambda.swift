@@ -30,6 +30,7 @@ public actor LocalLambda {
     private var generation = 0
     private let watchdog: Watchdog
     private var isShutDown = false
+    private var watcher: CodeWatcher?
 
     /// - Parameters:
     ///   - hooks: request ids, trace ids and the clock; tests pass fixed ones.
@@ -45,6 +46,11 @@ public actor LocalLambda {
         self.output = output
         let state = self.state
         watchdog = Watchdog { token in state.post(.timedOut(token: token)) }
+        if configuration.watch {
+            watcher = CodeWatcher(
+                folders: [Self.absolutePath(configuration.taskRoot)]
+                    + (configuration.layerDirectory.map { [Self.absolutePath($0)] } ?? []))
+        }
     }
 
     deinit {
@@ -129,7 +135,14 @@ public actor LocalLambda {
         let clock = ContinuousClock()
         var initDuration: Duration?
 
+        if let watcher, process != nil, watcher.changed() {
+            output?(Array("picolayer: the code or the layer changed; this invocation starts a fresh runtime\n".utf8))
+            let stopping = process
+            dropRuntime()
+            await stopping?.waitForExit()
+        }
         if process == nil || process?.hasExited == true {
+            watcher?.snapshot()
             let started = clock.now
             lastMemorySample = nil
             peakMemoryMB = 0

@@ -34,6 +34,9 @@ extension Picolayer {
         )
         var json = false
 
+        @Flag(help: "Run the events again whenever the code or the layer changes, on a fresh runtime, until Ctrl-C.")
+        var watch = false
+
         @OptionGroup var reporting: ReportingOptions
 
         func validate() throws {
@@ -41,7 +44,8 @@ extension Picolayer {
         }
 
         func run() async throws {
-            let configuration = try function.configuration(logger: reporting.logger)
+            var configuration = try function.configuration(logger: reporting.logger)
+            configuration.watch = watch
             let payloads = try readEvents()
             if let benchmarkCount, let event = payloads.first {
                 // `make bench`: no log echo, figures on stdout.
@@ -52,19 +56,32 @@ extension Picolayer {
                 return
             }
             let lambda = LocalLambda(configuration: configuration, output: functionOutput(reporting))
-            let oneALine = events != nil
+            let oneALine = events != nil || watch
+            let (watch, logger) = (self.watch, reporting.logger)
+            let folders = [configuration.taskRoot] + (configuration.layerDirectory.map { [$0] } ?? [])
             let (outcome, signal) = await Interrupt.guarding {
+                var watcher = CodeWatcher(folders: folders)
                 var failed = false
-                for payload in payloads {
-                    let result = try await lambda.invoke(payload)
-                    if json {
-                        printResult(try result.json())
-                    } else {
-                        StandardStreams.writeOutput(result.payload)
-                        if oneALine { StandardStreams.writeOutput("\n") }
+                repeat {
+                    watcher.snapshot()
+                    failed = false
+                    for payload in payloads {
+                        let result = try await lambda.invoke(payload)
+                        if json {
+                            printResult(try result.json())
+                        } else {
+                            StandardStreams.writeOutput(result.payload)
+                            if oneALine { StandardStreams.writeOutput("\n") }
+                        }
+                        failed = failed || result.isError
                     }
-                    failed = failed || result.isError
-                }
+                    guard watch else { break }
+                    logger.info(
+                        "picolayer invoke: watching \(watcher.folders.joined(separator: " and ")) (Ctrl-C stops)")
+                    while !watcher.changed() { try await Task.sleep(for: .milliseconds(200)) }
+                    // A burst of saves settles before the events run again.
+                    try await Task.sleep(for: .milliseconds(100))
+                } while true
                 return failed
             }
             await lambda.shutdown()

@@ -24,6 +24,9 @@ extension Picolayer {
         @Flag(help: "Print the start line on stdout as one JSON object: url, port, functionName (docs/json.md).")
         var json = false
 
+        @Flag(help: "After a change to the code or the layer, the next invocation starts a fresh runtime.")
+        var watch = false
+
         @OptionGroup var reporting: ReportingOptions
 
         @Option(help: "The port to listen on, on 127.0.0.1 (0: any free port).")
@@ -63,7 +66,8 @@ extension Picolayer {
         }
 
         func run() async throws {
-            let configuration = try function.configuration(logger: reporting.logger)
+            var configuration = try function.configuration(logger: reporting.logger)
+            configuration.watch = watch
             _ = try LocalLambda.findBootstrap(
                 taskRoot: configuration.taskRoot, layerDirectory: configuration.layerDirectory)
             let logger = reporting.logger
