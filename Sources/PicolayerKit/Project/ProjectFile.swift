@@ -131,26 +131,17 @@ public struct ProjectFile: Sendable {
         let last = name.split(separator: ".").last.map(String.init) ?? name
         let scored = known.map { candidate -> (String, Int) in
             let candidateLast = candidate.split(separator: ".").last.map(String.init) ?? candidate
-            return (candidate, min(editDistance(name, candidate), editDistance(last, candidateLast)))
+            return (
+                candidate,
+                min(
+                    Suggestion.editDistance(String(name.prefix(200)), candidate),
+                    Suggestion.editDistance(String(last.prefix(200)), candidateLast))
+            )
         }
         guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= 2 else {
             return " (known: \(known.joined(separator: ", ")))"
         }
         return "; did you mean \(best.0)?"
-    }
-
-    /// Levenshtein distance over characters, for suggestions; names are short.
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.prefix(200)), b = Array(b.prefix(200))
-        var previous = Array(0...b.count)
-        for (i, x) in a.enumerated() {
-            var current = [i + 1] + Array(repeating: 0, count: b.count)
-            for (j, y) in b.enumerated() {
-                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 
     // MARK: Values

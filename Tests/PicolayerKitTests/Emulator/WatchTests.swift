@@ -39,7 +39,8 @@ struct WatchTests {
                 if condition(output, errors) { return }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            Issue.record("timed out waiting for \(what); stdout \(output.debugDescription), stderr \(errors.debugDescription)")
+            Issue.record(
+                "timed out waiting for \(what); stdout \(output.debugDescription), stderr \(errors.debugDescription)")
         }
 
         func stop() {
@@ -49,7 +50,10 @@ struct WatchTests {
     }
 
     func environment(_ root: URL) -> [String: String] {
-        ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "XDG_CACHE_HOME": root.path + "/cache"]
+        [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "XDG_CACHE_HOME": root.path + "/cache",
+        ]
     }
 
     func handler(_ answer: String, _ root: URL) throws {

@@ -70,11 +70,7 @@ struct ConsoleTests {
     func pipeOrder() async throws {
         let binary = try picolayerExecutable()
         try await withTemporaryDirectory { root in
-            let tree = root.appendingPathComponent("tree")
-            try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
-            try Data("#!/bin/sh\n".utf8).write(to: tree.appendingPathComponent("bootstrap"))
-            try FileManager.default.createSymbolicLink(
-                atPath: tree.appendingPathComponent("outside").path, withDestinationPath: "/etc/hostname")
+            let tree = try makeTreeThatWarns(in: root)
             let zip = root.appendingPathComponent("layer.zip").path
             let script = "\"$0\" package \"$1\" -o \"$2\" \"$3\" 2>&1"
             let merged = try runTool(

@@ -78,11 +78,7 @@ struct JSONOutputTests {
     func localCommands() async throws {
         let binary = try picolayerExecutable()
         try await withTemporaryDirectory { root in
-            let tree = root.appendingPathComponent("tree")
-            try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
-            try Data("#!/bin/sh\n".utf8).write(to: tree.appendingPathComponent("bootstrap"))
-            try FileManager.default.createSymbolicLink(
-                atPath: tree.appendingPathComponent("outside").path, withDestinationPath: "/etc/hostname")
+            let tree = try makeTreeThatWarns(in: root)
             let package = try runTool([binary, "package", tree.path, "-o", root.path + "/t.zip", "--json"])
             #expect(package.status == 0, "\(package.stderr)")
             try check(package.stdout, against: "package")

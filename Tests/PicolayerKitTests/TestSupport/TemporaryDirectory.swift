@@ -45,3 +45,13 @@ struct ZipScratch {
             atPath: url.appendingPathComponent(relative).path, withDestinationPath: target)
     }
 }
+
+/// A small layer tree whose packaging warns: a bootstrap, and a link that leaves the tree (`outside`).
+func makeTreeThatWarns(in root: URL) throws -> URL {
+    let tree = root.appendingPathComponent("tree")
+    try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+    try Data("#!/bin/sh\n".utf8).write(to: tree.appendingPathComponent("bootstrap"))
+    try FileManager.default.createSymbolicLink(
+        atPath: tree.appendingPathComponent("outside").path, withDestinationPath: "/etc/hostname")
+    return tree
+}
