@@ -24,6 +24,12 @@ extension Picolayer {
         @Flag(help: "Print the start line on stdout as one JSON object: url, port, functionName (docs/json.md).")
         var json = false
 
+        @Option(
+            help: ArgumentHelp(
+                "Also serve plain HTTP on 127.0.0.1:PORT as a function URL would: each request an event of payload "
+                    + "format 2.0, the answer back as HTTP (0: any free port; docs/http.md).", valueName: "port"))
+        var http: Int?
+
         @Flag(help: "After a change to the code or the layer, the next invocation starts a fresh runtime.")
         var watch = false
 
@@ -50,6 +56,7 @@ extension Picolayer {
         func validate() throws {
             if concurrency < 1 || concurrency > 64 { throw ValidationError("--concurrency must be 1 to 64.") }
             if port < 0 || port > 65535 { throw ValidationError("--port must be 0 to 65535.") }
+            if let http, http < 0 || http > 65535 { throw ValidationError("--http must be 0 to 65535.") }
             if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1.") }
             if maxQueuedEvents < 0 { throw ValidationError("--max-queued-events must be 0 or more.") }
             for (name, value) in [("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout)]
@@ -75,18 +82,33 @@ extension Picolayer {
                 configuration: configuration, concurrency: concurrency, output: functionOutput(reporting))
             let server = try await InvokeAPIServer.start(pool: pool, port: port, limits: limits, logger: logger)
             let url = "http://127.0.0.1:\(server.port)/2015-03-31/functions/\(configuration.functionName)/invocations"
+            let front = try await http.asyncMap { port in
+                try await FunctionURLServer.start(pool: pool, port: port, limits: limits, logger: logger)
+            }
+            let httpURL = front.map { "http://127.0.0.1:\($0.port)/" }
             if json {
-                let start: JSONValue = [
+                var start: [String: JSONValue] = [
                     "url": .string(url), "port": .number(Double(server.port)),
                     "functionName": .string(configuration.functionName),
                 ]
-                printResult(try JSONOutput.encode(start))
+                if let httpURL { start["httpUrl"] = .string(httpURL) }
+                printResult(try JSONOutput.encode(JSONValue.object(start)))
             }
             logger.info("picolayer serve: listening on \(url) (Ctrl-C stops)")
+            if let httpURL { logger.info("picolayer serve: function URL on \(httpURL)") }
             let signal = await Interrupt.wait() ?? "cancelled"
             logger.info("picolayer serve: \(signal): stopping the runtimes and the server")
+            await front?.close()
             await server.close()
             await pool.shutdown()
         }
+    }
+}
+
+extension Optional {
+    /// `map` for an async transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

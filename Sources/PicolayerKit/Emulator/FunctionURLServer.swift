@@ -1,0 +1,101 @@
+import FoundationEssentials
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// `serve --http`: plain HTTP on 127.0.0.1, as a function URL would front the function. Every method and path
+/// is turned into a payload format 2.0 event (``FunctionURL/event(_:)``), and the function's answer back into
+/// HTTP (``FunctionURL/response(payload:isError:)``).
+public struct FunctionURLServer: Sendable {
+    private let server: HTTPServer
+    public var port: Int { server.port }
+
+    public static func start(
+        pool: LocalLambdaPool, port: Int = 0, limits: ServeLimits = ServeLimits(), logger: Logger = .silent
+    ) async throws(EmulatorError) -> FunctionURLServer {
+        let server = try await HTTPServer.start(port: port, limits: limits) {
+            FunctionURLHandler(pool: pool, logger: logger)
+        }
+        return FunctionURLServer(server: server)
+    }
+
+    public func close() async { await server.close() }
+}
+
+final class FunctionURLHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let pool: LocalLambdaPool
+    private let logger: Logger
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var overLimit = false
+
+    init(pool: LocalLambdaPool, logger: Logger) {
+        self.pool = pool
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = []
+            overLimit = false
+        case .body(let chunk):
+            guard !overLimit else { return }
+            // A function URL takes at most 6 MB of request; the event grows by base64 and the envelope.
+            if body.count + chunk.readableBytes > RuntimeAPI.maxPayloadSize {
+                overLimit = true
+                body = []
+            } else {
+                body.append(contentsOf: chunk.readableBytesView)
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            handle(context: context, head: head)
+            body = []
+        }
+    }
+
+    private func handle(context: ChannelHandlerContext, head: HTTPRequestHead) {
+        let keepAlive = head.isKeepAlive
+        guard !overLimit else {
+            context.writeHTTPResponse(
+                status: .payloadTooLarge,
+                body: context.channel.allocator.buffer(string: #"{"Message":"Request Too Long"}"#),
+                keepAlive: false)
+            return
+        }
+        let request = FunctionURL.Request(
+            method: head.method.rawValue, target: head.uri, headers: head.headers.map { ($0.name, $0.value) },
+            body: body, sourceIP: context.channel.remoteAddress?.ipAddress ?? "127.0.0.1",
+            host: head.headers.first(name: "host") ?? "127.0.0.1", requestID: UUID().uuidString.lowercased(),
+            time: Date())
+        let event: [UInt8]
+        do {
+            event = try FunctionURL.event(request)
+        } catch {
+            context.writeHTTPResponse(status: .badRequest, body: nil, keepAlive: keepAlive)
+            return
+        }
+        let (pool, logger) = (self.pool, self.logger)
+        let promise = context.eventLoop.makePromise(of: InvocationResult.self)
+        promise.completeWithTask { try await pool.invoke(event) }
+        promise.futureResult.assumeIsolated().whenComplete { outcome in
+            let answer: FunctionURL.Response
+            switch outcome {
+            case .success(let result): answer = FunctionURL.response(payload: result.payload, isError: result.isError)
+            case .failure(let error):
+                logger.error("serve --http: \(head.method.rawValue) \(head.uri): \(ErrorText.describe(error))")
+                answer = FunctionURL.response(payload: [], isError: true)
+            }
+            context.writeHTTPResponse(
+                status: HTTPResponseStatus(statusCode: answer.status),
+                headers: answer.headers.map { ($0.name, $0.value) },
+                body: context.channel.allocator.buffer(bytes: answer.body), contentType: nil, keepAlive: keepAlive)
+        }
+    }
+}
