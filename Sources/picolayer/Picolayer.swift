@@ -14,7 +14,7 @@ struct Picolayer: AsyncParsableCommand {
         version: PicolayerVersion.current,
         subcommands: [
             Build.self, Package.self, Verify.self, Publish.self, Deploy.self, Layers.self, Whoami.self, Invoke.self,
-            Serve.self, Test.self, Config.self, New.self, Completions.self,
+            Serve.self, Test.self, Logs.self, Config.self, New.self, Completions.self,
         ]
     )
 

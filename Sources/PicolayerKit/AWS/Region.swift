@@ -96,12 +96,16 @@ public enum AWSService: String, Sendable {
     case sts
     /// The IAM Identity Center portal (GetRoleCredentials); its hosts are `portal.sso.<region>...`.
     case sso
+    /// CloudWatch Logs (`picolayer logs`).
+    case logs
 
     /// The first labels of the service's host name.
     var hostPrefix: String { self == .sso ? "portal.sso" : rawValue }
 
-    /// The suffix of `AWS_ENDPOINT_URL_<ID>` (the service id upper-cased, spaces as `_`).
-    var endpointEnvironmentName: String { "AWS_ENDPOINT_URL_\(rawValue.uppercased())" }
+    /// The suffix of `AWS_ENDPOINT_URL_<ID>` (the service id upper-cased, spaces as `_`: "CloudWatch Logs").
+    var endpointEnvironmentName: String {
+        "AWS_ENDPOINT_URL_" + (self == .logs ? "CLOUDWATCH_LOGS" : rawValue.uppercased())
+    }
 }
 
 /// Endpoint rules: `--endpoint-url` > `AWS_ENDPOINT_URL_<SERVICE>` > `AWS_ENDPOINT_URL` > the partition's host.

@@ -37,6 +37,17 @@ extension Picolayer {
         @Flag(help: "Run the events again whenever the code or the layer changes, on a fresh runtime, until Ctrl-C.")
         var watch = false
 
+        @Flag(help: "Invoke the deployed function through Lambda's Invoke API instead (prints the log tail too).")
+        var remote = false
+
+        @Option(
+            name: .customLong("function"),
+            help: ArgumentHelp("With --remote: the function's name or ARN (default: function.name).", valueName: "name")
+        )
+        var remoteFunction: String?
+
+        @OptionGroup(title: "With --remote") var aws: AWSOptions
+
         @OptionGroup var reporting: ReportingOptions
 
         func validate() throws {
@@ -44,6 +55,7 @@ extension Picolayer {
         }
 
         func run() async throws {
+            if remote { return try await invokeRemote(try readEvents()) }
             var configuration = try function.configuration(logger: reporting.logger)
             configuration.watch = watch
             let payloads = try readEvents()

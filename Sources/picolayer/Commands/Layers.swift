@@ -39,14 +39,8 @@ extension Picolayer {
         func run() async throws {
             let regionList = try aws.regions(flag: region, list: regions)
             let logger = reporting.logger
-            let listing = try await aws.withTransport { transport in
-                let lookup = aws.lookup(transport: transport, region: regionList.first, logger: logger)
-                let resolved = try await CredentialSource.resolvedNow(lookup)
-                logger.debug("credentials: \(resolved.first.source)")
-                let services = AWSServiceContext(
-                    credentials: resolved.source, environment: aws.context.environment, endpointFlag: aws.endpointURL,
-                    transport: transport, logger: logger)
-                return await LayerLister(layerName: layerName, regions: regionList, services: services).run()
+            let listing = try await aws.withServices(region: regionList.first, logger: logger) { services in
+                await LayerLister(layerName: layerName, regions: regionList, services: services).run()
             }
             printResult(json ? try listing.json() : listing.table())
             if listing.anyFailed { throw ExitCode.failure }

@@ -73,6 +73,22 @@ struct AWSOptions: ParsableArguments {
         return AWSConfigContext(environment: environment, explicitProfile: profile)
     }
 
+    /// Runs `body` with the clients' shared context: a live transport, the credentials the chain found for
+    /// `region` (the source said at debug level), the endpoint overrides.
+    func withServices<T: Sendable>(
+        region: String?, logger: Logger, _ body: (AWSServiceContext) async throws -> T
+    ) async throws -> T {
+        try await withTransport { transport in
+            let resolved = try await CredentialSource.resolvedNow(
+                lookup(transport: transport, region: region, logger: logger))
+            logger.debug("credentials: \(resolved.first.source)")
+            let services = AWSServiceContext(
+                credentials: resolved.source, environment: context.environment, endpointFlag: endpointURL,
+                transport: transport, logger: logger)
+            return try await body(services)
+        }
+    }
+
     /// A credential lookup over `transport`; its providers' network calls go to `logger` at debug level.
     func lookup(transport: HTTPTransport, region: String?, logger: Logger) -> CredentialLookup {
         var lookup = CredentialLookup(

@@ -180,7 +180,7 @@ struct MotoServer {
         import boto3
 
         EMPTY = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        ALLOWED = ["lambda:*", "s3:*", "sts:*", "iam:PassRole"]
+        ALLOWED = ["lambda:*", "s3:*", "sts:*", "logs:*", "iam:PassRole"]
 
         def client(service, endpoint, region, key="testing", secret="testing"):
             c = boto3.client(service, endpoint_url=endpoint, region_name=region,
