@@ -32,27 +32,11 @@ public struct Publisher: Sendable {
 
     /// `CompatibleArchitectures` from the ELF header of `picoLisp/bin/picolisp` (or `bin/picolisp`) in the zip.
     public static let architectureFromZip: @Sendable (String) throws -> String = { path in
-        let reader: ZipReader
-        do {
-            reader = try ZipReader(contentsOf: URL(fileURLWithPath: path))
+        do throws(LayerArchitecture.Unknown) {
+            return try LayerArchitecture.of(zip: path).rawValue
         } catch {
-            throw PublishError.architectureUnknown(path: path, reason: ErrorText.describe(error))
+            throw PublishError.architectureUnknown(path: error.path, reason: error.reason)
         }
-        guard let entry = LayerLayout.interpreterPaths.lazy.compactMap({ reader.entry(named: $0) }).first else {
-            throw PublishError.architectureUnknown(
-                path: path, reason: "it has no \(LayerLayout.interpreterPaths.joined(separator: " or "))")
-        }
-        let bytes: [UInt8]
-        do {
-            bytes = try reader.contents(of: entry)
-        } catch {
-            throw PublishError.architectureUnknown(path: path, reason: ErrorText.describe(error))
-        }
-        guard let architecture = Architecture(elfHeader: Array(bytes.prefix(64)))?.rawValue else {
-            throw PublishError.architectureUnknown(
-                path: path, reason: "\(entry.path) is not an x86_64 or aarch64 ELF executable")
-        }
-        return architecture
     }
 
     /// Checks everything that can be checked without the network, then publishes region by region.
