@@ -30,6 +30,14 @@ public enum ConsoleMetadata {
     public static let scope = "scope"
     /// Marks a line that a later one of the same progress replaces (redrawn in place on a terminal).
     public static let progress = "progress"
+    /// Where a line is shown: `terminal` (only when stderr is a terminal, e.g. a compile's latest line redrawn in
+    /// place) or `log` (only when it is not, e.g. the compile's periodic summary). Absent: both.
+    public static let only = "only"
+
+    /// The values of `only`.
+    public enum Only: String, Sendable {
+        case terminal, log
+    }
 }
 
 extension Logger {
@@ -85,6 +93,10 @@ public struct ConsoleLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        if let only = merged[ConsoleMetadata.only] {
+            let wanted = style.interactive ? ConsoleMetadata.Only.terminal : .log
+            guard only == .string(wanted.rawValue) else { return }
+        }
         let line = Self.render(level: event.level, message: event.message.description, metadata: merged)
         let stamp = style.timestamps ? UTCTime(Date()).iso8601 + " " : ""
         sink.write(stamp + line, replaceable: style.interactive && merged[ConsoleMetadata.progress] != nil)
