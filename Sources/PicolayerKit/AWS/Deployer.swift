@@ -120,12 +120,16 @@ public struct Deployer: Sendable {
         var function = existing
         let action: DeployReport.CodeAction
         if uploads {
-            log("updating the code of \(name) (\(zip.size) bytes)")
+            let label = "updating the code of \(name) (\(zip.size) bytes)"
+            log(label)
             let architectures = requestedArchitectures
+            let progress = UploadProgress(logger: logger, label: label, now: timing.now)
             function = try await retryingConflicts("UpdateFunctionCode", lambda: lambda) {
                 try await lambda.updateFunctionCode(
-                    functionName: name, zipPath: zip.path, zipSize: zip.size, architectures: architectures)
+                    functionName: name, zipPath: zip.path, zipSize: zip.size, architectures: architectures,
+                    progress: progress.report)
             }
+            progress.finished()
             action = .updated
         } else {
             log("code unchanged (CodeSha256 \(zip.sha256Base64)); not uploading it again")
@@ -178,8 +182,11 @@ public struct Deployer: Sendable {
             planned.dryRun = true
             return planned
         }
-        log("creating function \(name) (\(DeployConfiguration.runtime), \(zip.size) bytes)")
-        var function = try await lambda.createFunction(input)
+        let label = "creating function \(name) (\(DeployConfiguration.runtime), \(zip.size) bytes)"
+        log(label)
+        let progress = UploadProgress(logger: logger, label: label, now: timing.now)
+        var function = try await lambda.createFunction(input, progress: progress.report)
+        progress.finished()
         function = try await waitUntilReady(lambda: lambda, after: function)
         return try await publishingVersion(
             report(function: function, zip: zip, action: .created, changed: []), lambda: lambda)

@@ -159,11 +159,19 @@ public struct Publisher: Sendable {
             }
         }
         if let bucket = request.bucket {
-            log("[\(region)] uploading \(plan.zip.path) to s3://\(bucket)/\(request.key)")
-            try await s3.upload(path: plan.zip.path, size: plan.zip.size, bucket: bucket, key: request.key)
+            let label = "[\(region)] uploading \(plan.zip.path) to s3://\(bucket)/\(request.key)"
+            log(label)
+            let progress = UploadProgress(logger: logger, label: label, now: timing.now)
+            try await s3.upload(
+                path: plan.zip.path, size: plan.zip.size, bucket: bucket, key: request.key, progress: progress.report)
+            progress.finished()
         }
-        log("[\(region)] publishing layer \(config.layerName)")
-        return (try await lambda.publishLayerVersion(request.input), .published)
+        let label = "[\(region)] publishing layer \(config.layerName)"
+        log(label)
+        let progress = UploadProgress(logger: logger, label: label, now: timing.now)
+        let published = try await lambda.publishLayerVersion(request.input, progress: progress.report)
+        if request.bucket == nil { progress.finished() }
+        return (published, .published)
     }
 
     /// With `--public`, AddLayerVersionPermission; with `--function`, each function's version of the layer replaced.
