@@ -150,14 +150,29 @@ public final class ConsoleSink: Sendable {
 
     public static let standardError = ConsoleSink(descriptor: STDERR_FILENO)
 
-    /// Writes `line`; a `replaceable` one stays without its newline, to be overwritten by whatever comes next.
+    /// Writes `line`; a `replaceable` one stays without its newline, to be overwritten by whatever comes next. A
+    /// replaceable line is cut to the terminal's width: a wrapped one could not be cleared (a compiler's command).
     func write(_ line: String, replaceable: Bool) {
         showingProgress.withLock { showing in
             var text = showing ? "\r\u{1b}[K" : ""
-            text += replaceable ? line : line + "\n"
+            text += replaceable ? Self.fitted(line, columns: columns) : line + "\n"
             showing = replaceable
             StandardStreams.write(descriptor, text)
         }
+    }
+
+    /// The terminal's width (TIOCGWINSZ), 80 when it does not say.
+    var columns: Int {
+        var size = winsize()
+        guard ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
+    }
+
+    /// `line` cut to fewer than `columns` characters (the cursor stays on the line), ending in `...` when cut.
+    static func fitted(_ line: String, columns: Int) -> String {
+        let room = max(columns - 1, 4)
+        guard line.count > room else { return line }
+        return String(line.prefix(room - 3)) + "..."
     }
 
     /// Writes one finished line.

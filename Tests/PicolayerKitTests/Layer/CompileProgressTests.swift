@@ -67,6 +67,13 @@ struct CompileProgressTests {
             logger.info("pil21: built")
         }
         #expect(drawn == "pil21: cc 1.c\r\u{1b}[Kpil21: cc 2.c\r\u{1b}[Kpil21: cc 3.c\r\u{1b}[Kpil21: built\n")
+
+        // A long command line is cut to the terminal's width (80 when it does not say), so it can be redrawn.
+        let long = "clang-14 " + String(repeating: "-Iinclude ", count: 30) + "-c base.c"
+        let cut = try await console(Self.terminal, .normal) { logger in
+            CompileProgress(logger: logger, label: "pil21", now: clock.now).line(long)
+        }
+        #expect(cut == "pil21: " + long.prefix(79 - 3 - 7) + "...\n")
     }
 
     /// A compile script: `lines` lines on stdout and stderr, a last line without a newline, then `exit status`
