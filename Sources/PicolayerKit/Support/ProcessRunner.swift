@@ -126,10 +126,11 @@ public struct ProcessRunner: Sendable {
         }
         TemporaryPaths.shared.registerChild(pid, ownGroup: grouped)
         let reading = tee
-        async let copied: Void = Self.copyLines(from: reading, output: output)
+        let copied = Task { await Self.copyLines(from: reading, output: output) }
         let status = await Self.waitForExit(pid, grouped: grouped)
         TemporaryPaths.shared.unregisterChild(pid)
-        await copied
+        // Cancelled: a grandchild the kill missed may hold the pipe open; its last lines are not waited for.
+        if !Task.isCancelled { await copied.value }
 
         guard case .capture = output else {
             return ProcessResult(exitStatus: status, standardOutput: [], standardError: [])
