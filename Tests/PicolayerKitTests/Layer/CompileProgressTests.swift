@@ -140,4 +140,18 @@ struct CompileProgressTests {
             }
         }
     }
+
+    @Test(
+        "a log that cannot be written is an error; the lines still reach the console",
+        .enabled(if: FileManager.default.fileExists(atPath: "/dev/full"), "skipped: no /dev/full here"))
+    func unwritableLog() async throws {
+        let lines = LineCollector()
+        let full = URL(fileURLWithPath: "/dev/full")
+        let error = await #expect(throws: FileError.self) {
+            try await ProcessRunner(environment: testEnvironment).run(
+                "sh", ["-c", "echo one; echo two >&2"], output: .appendToFile(full, lines: { lines.append($0) }))
+        }
+        #expect(error?.path == "/dev/full")
+        #expect(lines.all == ["one", "two"])
+    }
 }
