@@ -18,9 +18,10 @@ struct Picolayer: AsyncParsableCommand {
         ]
     )
 
-    /// swift-argument-parser's own `main`, with two errors worded for people (both usage errors, exit 64): a
-    /// mistyped command gets "Did you mean ...?", and an unknown region names the closest known one. Every other
-    /// error and exit status is swift-argument-parser's.
+    /// swift-argument-parser's own `main`, with three errors worded for people (all usage errors, exit 64): a
+    /// mistyped command gets "Did you mean ...?", an unknown region names the closest known one, and a variable
+    /// Lambda sets itself (from --env-file or picolayer.toml) is refused as it is in --env. Every other error and
+    /// exit status is swift-argument-parser's.
     static func main() async {
         let command: any ParsableCommand
         do {
@@ -41,6 +42,9 @@ struct Picolayer: AsyncParsableCommand {
         } catch let error as AWSError {
             if case .unknownRegion = error { usageError(ErrorText.describe(error)) }
             fail(error)
+        } catch EmulatorError.reservedVariable(let name), DeployError.reservedVariable(let name) {
+            // From --env-file or picolayer.toml: a usage error too, as the same variable in --env.
+            usageError(LambdaLimits.reservedVariable(name))
         } catch {
             fail(error)
         }

@@ -97,8 +97,9 @@ public struct DeployConfiguration: Sendable {
         if let architecture, Architecture(rawValue: architecture) == nil {
             throw .invalidArchitecture(architecture)
         }
-        for name in (environment ?? [:]).keys.sorted() where !Self.isValidVariableName(name) {
-            throw .invalidVariableName(name)
+        for name in (environment ?? [:]).keys.sorted() {
+            if LambdaLimits.reservedVariables.contains(name) { throw .reservedVariable(name) }
+            if !Self.isValidVariableName(name) { throw .invalidVariableName(name) }
         }
         if withPublishedLayer && !layers.isEmpty { throw .conflictingLayerOptions }
         if withPublishedLayer && !PublishConfiguration.isValidLayerName(layerName) {

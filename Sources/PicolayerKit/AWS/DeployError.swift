@@ -9,6 +9,7 @@ public enum DeployError: Error, LocalizedError, Equatable {
     case invalidTimeout(Int)
     case invalidArchitecture(String)
     case invalidVariableName(String)
+    case reservedVariable(String)
     case conflictingLayerOptions
     case invalidLayerName(String)
     case invalidLayerArn(String)
@@ -18,6 +19,8 @@ public enum DeployError: Error, LocalizedError, Equatable {
     case codeTooLarge(path: String, size: Int64, limit: Int64)
     case functionNotFound(name: String, region: String)
     case layerNotPublished(name: String, region: String)
+    /// `--with-published-layer`: no version of the layer lists the function's architecture.
+    case noCompatibleLayerVersion(name: String, region: String, architecture: String, seen: [SeenVersion])
     /// The function's `State` became `Failed` (e.g. after CreateFunction).
     case functionFailed(name: String, reason: String)
     /// `LastUpdateStatus` became `Failed`.
@@ -43,6 +46,8 @@ public enum DeployError: Error, LocalizedError, Equatable {
             return "architecture '\(value)' is not one Lambda knows. Use --arch x86_64 or --arch arm64."
         case .invalidVariableName(let name):
             return "environment variable name '\(name)' is invalid: Lambda wants [a-zA-Z][a-zA-Z0-9_]+. Rename it."
+        case .reservedVariable(let name):
+            return LambdaLimits.reservedVariable(name)
         case .conflictingLayerOptions:
             return "--layer and --with-published-layer exclude each other. Pass one of them."
         case .invalidLayerName(let name):
@@ -67,6 +72,8 @@ public enum DeployError: Error, LocalizedError, Equatable {
         case .layerNotPublished(let name, let region):
             return "layer \(name) has no version in \(region). Publish it first "
                 + "(picolayer publish --layer-name \(name) --region \(region)) or pass --layer ARN."
+        case .noCompatibleLayerVersion(let name, let region, let architecture, let seen):
+            return Self.noCompatibleVersion(name: name, region: region, architecture: architecture, seen: seen)
         case .functionFailed(let name, let reason):
             return "function \(name) is in state Failed: \(reason). Fix the cause and deploy again."
         case .updateFailed(let name, let reason):
@@ -77,6 +84,26 @@ public enum DeployError: Error, LocalizedError, Equatable {
         case .conflictPersisted(let name, let operation, let attempts):
             return "\(operation) of \(name) met an update in progress \(attempts) times "
                 + "(ResourceConflictException). Wait for the other update to finish, then deploy again."
+        }
+    }
+}
+
+extension DeployError {
+    static func noCompatibleVersion(name: String, region: String, architecture: String, seen: [SeenVersion]) -> String {
+        let versions = seen.map { "\($0.version) (\($0.architectures.joined(separator: ", ")))" }
+        return "layer \(name) has no version for \(architecture) in \(region); versions seen: "
+            + "\(versions.joined(separator: ", ")). Publish one built for \(architecture) "
+            + "(picolayer build --arch \(architecture), then picolayer publish --layer-name \(name)) or pass --layer ARN."
+    }
+
+    /// A layer version looked at by `--with-published-layer` and the architectures it lists.
+    public struct SeenVersion: Sendable, Equatable {
+        public var version: Int
+        public var architectures: [String]
+
+        public init(version: Int, architectures: [String]) {
+            self.version = version
+            self.architectures = architectures
         }
     }
 }

@@ -52,10 +52,10 @@ public struct Deployer: Sendable {
     /// Plans (layers to attach, what would change), uploads the code, then attaches the configuration.
     func deploy(zip: UploadZip) async throws -> DeployReport {
         let lambda = try lambdaClient()
-        let attach = try await layersToAttach(lambda: lambda)
         guard let existing = try await lambda.getFunction(functionName: configuration.functionName) else {
-            return try await create(lambda: lambda, zip: zip, attach: attach)
+            return try await create(lambda: lambda, zip: zip)
         }
+        let attach = try await layersToAttach(lambda: lambda, architecture: architecture(of: existing))
         warnAboutRuntime(of: existing)
         let uploads = codeDiffers(existing, zip: zip)
         // Planned now so that too many layers stop the deploy before the code is uploaded.
@@ -67,18 +67,6 @@ public struct Deployer: Sendable {
         let (function, changed) = try await attachConfiguration(to: uploaded, attach: attach, lambda: lambda)
         return try await publishingVersion(
             report(function: function, zip: zip, action: action, changed: changed), lambda: lambda)
-    }
-
-    /// The layer version ARNs to attach: `--layer`'s, or the newest version of `--layer-name`.
-    func layersToAttach(lambda: LambdaClient) async throws -> [String] {
-        let config = configuration
-        guard config.withPublishedLayer else { return config.layers }
-        guard let newest = try await lambda.listLayerVersions(layerName: config.layerName).first else {
-            throw DeployError.layerNotPublished(name: config.layerName, region: config.region)
-        }
-        let layer = try await lambda.getLayerVersion(layerName: config.layerName, version: newest)
-        log("newest version of layer \(config.layerName): \(layer.layerVersionArn)")
-        return [layer.layerVersionArn]
     }
 
     func warnAboutRuntime(of function: LambdaClient.FunctionInfo) {
@@ -105,7 +93,23 @@ public struct Deployer: Sendable {
             "dry run, nothing sent: \(uploads ? "UpdateFunctionCode, " : "")"
                 + (changed.isEmpty ? "" : "UpdateFunctionConfiguration (\(changed.joined(separator: ", "))), ")
                 + (configuration.publishVersion ? "PublishVersion, " : "") + "GetFunction until ready")
-        return report(function: existing, zip: zip, action: uploads ? .updated : .unchanged, changed: changed)
+        let after = Self.applying(planned, architectures: requestedArchitectures, to: existing)
+        return report(function: after, zip: zip, action: uploads ? .updated : .unchanged, changed: changed)
+    }
+
+    /// The function as it would be after the deploy: `update`'s fields and the requested architectures (when
+    /// any) in place of the current ones.
+    static func applying(
+        _ update: LambdaClient.ConfigurationUpdate, architectures: [String], to function: LambdaClient.FunctionInfo
+    ) -> LambdaClient.FunctionInfo {
+        var planned = function
+        if let handler = update.handler { planned.handler = handler }
+        if let memory = update.memorySize { planned.memorySize = memory }
+        if let timeout = update.timeout { planned.timeout = timeout }
+        if let environment = update.environment { planned.environment = environment }
+        if let layers = update.layers { planned.layers = layers }
+        if !architectures.isEmpty { planned.architectures = architectures }
+        return planned
     }
 
     /// UpdateFunctionCode when `uploads`, then waits until the function is ready.
@@ -116,12 +120,16 @@ public struct Deployer: Sendable {
         var function = existing
         let action: DeployReport.CodeAction
         if uploads {
-            log("updating the code of \(name) (\(zip.size) bytes)")
+            let label = "updating the code of \(name) (\(zip.size) bytes)"
+            log(label)
             let architectures = requestedArchitectures
+            let progress = UploadProgress(logger: logger, label: label, now: timing.now)
             function = try await retryingConflicts("UpdateFunctionCode", lambda: lambda) {
                 try await lambda.updateFunctionCode(
-                    functionName: name, zipPath: zip.path, zipSize: zip.size, architectures: architectures)
+                    functionName: name, zipPath: zip.path, zipSize: zip.size, architectures: architectures,
+                    progress: progress.report)
             }
+            progress.finished()
             action = .updated
         } else {
             log("code unchanged (CodeSha256 \(zip.sha256Base64)); not uploading it again")
@@ -149,12 +157,13 @@ public struct Deployer: Sendable {
     }
 
     /// CreateFunction (with every setting at once), then wait until the function is active.
-    func create(lambda: LambdaClient, zip: UploadZip, attach: [String]) async throws -> DeployReport {
+    func create(lambda: LambdaClient, zip: UploadZip) async throws -> DeployReport {
         let config = configuration
         let name = config.functionName
         guard config.create, let role = config.role else {
             throw DeployError.functionNotFound(name: name, region: config.region)
         }
+        let attach = try await layersToAttach(lambda: lambda, architecture: architecture(of: nil))
         let input = LambdaClient.CreateFunctionInput(
             functionName: name, role: role, runtime: DeployConfiguration.runtime,
             handler: config.handler ?? DeployConfiguration.defaultHandler, zipPath: zip.path, zipSize: zip.size,
@@ -173,8 +182,11 @@ public struct Deployer: Sendable {
             planned.dryRun = true
             return planned
         }
-        log("creating function \(name) (\(DeployConfiguration.runtime), \(zip.size) bytes)")
-        var function = try await lambda.createFunction(input)
+        let label = "creating function \(name) (\(DeployConfiguration.runtime), \(zip.size) bytes)"
+        log(label)
+        let progress = UploadProgress(logger: logger, label: label, now: timing.now)
+        var function = try await lambda.createFunction(input, progress: progress.report)
+        progress.finished()
         function = try await waitUntilReady(lambda: lambda, after: function)
         return try await publishingVersion(
             report(function: function, zip: zip, action: .created, changed: []), lambda: lambda)

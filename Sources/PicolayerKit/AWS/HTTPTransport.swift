@@ -11,6 +11,9 @@ import NIOHTTP1
 /// A request body that can be produced any number of times (once to hash it, once per attempt to send it)
 /// without being held in memory: a list of parts, each literal bytes or a slice of a file, optionally base64-encoded.
 public struct RequestBody: Sendable {
+    /// Told the bytes of the body handed to the connection so far, and the body's length, as it streams.
+    public typealias Progress = @Sendable (_ sent: Int64, _ total: Int64) -> Void
+
     public enum Part: Sendable {
         case bytes([UInt8])
         /// `length` bytes of the file at `path` starting at `offset`, sent raw or base64-encoded.
@@ -20,10 +23,13 @@ public struct RequestBody: Sendable {
     public var parts: [Part]
     /// Raw bytes read per file chunk; a multiple of 3 so that base64 chunks concatenate to the base64 of the whole.
     public var chunkSize: Int
+    /// Called as the body is sent (`sendingChunks`), never while it is hashed; again from 0 on a retry.
+    public var progress: Progress?
 
-    public init(parts: [Part], chunkSize: Int = 3 * 256 * 1024) {
+    public init(parts: [Part], chunkSize: Int = 3 * 256 * 1024, progress: Progress? = nil) {
         self.parts = parts
         self.chunkSize = chunkSize - chunkSize % 3
+        self.progress = progress
     }
 
     public static let empty = RequestBody(parts: [])
@@ -41,7 +47,10 @@ public struct RequestBody: Sendable {
     }
 
     /// The body in chunks, read lazily from disk.
-    public var chunks: Chunks { Chunks(body: self) }
+    public var chunks: Chunks { Chunks(body: self, reporting: false) }
+
+    /// The chunks the transport sends: as `chunks`, telling `progress` of each one handed on.
+    public var sendingChunks: Chunks { Chunks(body: self, reporting: true) }
 
     /// Lower-case hex SHA-256 of the body: one streaming pass over the same chunks that will be sent.
     public func sha256Hex() async throws -> String {
@@ -64,18 +73,37 @@ public struct RequestBody: Sendable {
     public struct Chunks: AsyncSequence, Sendable {
         public typealias Element = ByteBuffer
         let body: RequestBody
+        let reporting: Bool
 
-        public func makeAsyncIterator() -> Iterator { Iterator(body: body) }
+        public func makeAsyncIterator() -> Iterator {
+            Iterator(body: body, progress: reporting ? body.progress : nil)
+        }
 
         public struct Iterator: AsyncIteratorProtocol {
             let body: RequestBody
+            let progress: Progress?
+            let total: Int64
+            var sent: Int64 = 0
             var index = 0
             var handle: OpenFile?
             var remaining: Int64 = 0
 
-            init(body: RequestBody) { self.body = body }
+            init(body: RequestBody, progress: Progress?) {
+                self.body = body
+                self.progress = progress
+                total = progress == nil ? 0 : body.length
+            }
 
             public mutating func next() async throws -> ByteBuffer? {
+                guard let chunk = try await nextChunk() else { return nil }
+                if let progress {
+                    sent += Int64(chunk.readableBytes)
+                    progress(sent, total)
+                }
+                return chunk
+            }
+
+            mutating func nextChunk() async throws -> ByteBuffer? {
                 while index < body.parts.count {
                     switch body.parts[index] {
                     case .bytes(let bytes):
@@ -197,7 +225,7 @@ public struct HTTPTransport: Sendable {
                     outgoing.body = .bytes(ByteBuffer(bytes: bytes))
                 }
             } else {
-                outgoing.body = .stream(request.body.chunks, length: .known(request.body.length))
+                outgoing.body = .stream(request.body.sendingChunks, length: .known(request.body.length))
             }
             let deadline = request.timeout.map { TimeAmount($0) } ?? timeout
             let response = try await client.execute(outgoing, timeout: deadline)

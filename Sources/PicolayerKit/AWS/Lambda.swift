@@ -83,8 +83,12 @@ public struct LambdaClient: Sendable {
             path: "/2018-10-31/layers/\(segment(input.layerName))/versions", headers: jsonHeaders, body: body)
     }
 
-    public func publishLayerVersion(_ input: PublishInput) async throws -> LayerVersion {
-        let response = try await client.send(try Self.publishRequest(input))
+    public func publishLayerVersion(_ input: PublishInput, progress: RequestBody.Progress? = nil) async throws
+        -> LayerVersion
+    {
+        var request = try Self.publishRequest(input)
+        request.body.progress = progress
+        let response = try await client.send(request)
         return try LayerVersion(
             json: try Self.object(response, "PublishLayerVersion"), operation: "PublishLayerVersion")
     }

@@ -204,16 +204,22 @@ extension LambdaClient {
             json: try Self.object(response, "GetFunctionConfiguration"), operation: "GetFunctionConfiguration")
     }
 
-    public func createFunction(_ input: CreateFunctionInput) async throws -> FunctionInfo {
-        let response = try await client.send(try Self.createFunctionRequest(input))
+    public func createFunction(_ input: CreateFunctionInput, progress: RequestBody.Progress? = nil) async throws
+        -> FunctionInfo
+    {
+        var request = try Self.createFunctionRequest(input)
+        request.body.progress = progress
+        let response = try await client.send(request)
         return try FunctionInfo(json: try Self.object(response, "CreateFunction"), operation: "CreateFunction")
     }
 
     public func updateFunctionCode(
-        functionName: String, zipPath: String, zipSize: Int64, architectures: [String]
+        functionName: String, zipPath: String, zipSize: Int64, architectures: [String],
+        progress: RequestBody.Progress? = nil
     ) async throws -> FunctionInfo {
-        let request = try Self.updateFunctionCodeRequest(
+        var request = try Self.updateFunctionCodeRequest(
             functionName: functionName, zipPath: zipPath, zipSize: zipSize, architectures: architectures)
+        request.body.progress = progress
         let response = try await client.send(request)
         return try FunctionInfo(json: try Self.object(response, "UpdateFunctionCode"), operation: "UpdateFunctionCode")
     }

@@ -32,27 +32,11 @@ public struct Publisher: Sendable {
 
     /// `CompatibleArchitectures` from the ELF header of `picoLisp/bin/picolisp` (or `bin/picolisp`) in the zip.
     public static let architectureFromZip: @Sendable (String) throws -> String = { path in
-        let reader: ZipReader
-        do {
-            reader = try ZipReader(contentsOf: URL(fileURLWithPath: path))
+        do throws(LayerArchitecture.Unknown) {
+            return try LayerArchitecture.of(zip: path).rawValue
         } catch {
-            throw PublishError.architectureUnknown(path: path, reason: ErrorText.describe(error))
+            throw PublishError.architectureUnknown(path: error.path, reason: error.reason)
         }
-        guard let entry = LayerLayout.interpreterPaths.lazy.compactMap({ reader.entry(named: $0) }).first else {
-            throw PublishError.architectureUnknown(
-                path: path, reason: "it has no \(LayerLayout.interpreterPaths.joined(separator: " or "))")
-        }
-        let bytes: [UInt8]
-        do {
-            bytes = try reader.contents(of: entry)
-        } catch {
-            throw PublishError.architectureUnknown(path: path, reason: ErrorText.describe(error))
-        }
-        guard let architecture = Architecture(elfHeader: Array(bytes.prefix(64)))?.rawValue else {
-            throw PublishError.architectureUnknown(
-                path: path, reason: "\(entry.path) is not an x86_64 or aarch64 ELF executable")
-        }
-        return architecture
     }
 
     /// Checks everything that can be checked without the network, then publishes region by region.
@@ -175,11 +159,19 @@ public struct Publisher: Sendable {
             }
         }
         if let bucket = request.bucket {
-            log("[\(region)] uploading \(plan.zip.path) to s3://\(bucket)/\(request.key)")
-            try await s3.upload(path: plan.zip.path, size: plan.zip.size, bucket: bucket, key: request.key)
+            let label = "[\(region)] uploading \(plan.zip.path) to s3://\(bucket)/\(request.key)"
+            log(label)
+            let progress = UploadProgress(logger: logger, label: label, now: timing.now)
+            try await s3.upload(
+                path: plan.zip.path, size: plan.zip.size, bucket: bucket, key: request.key, progress: progress.report)
+            progress.finished()
         }
-        log("[\(region)] publishing layer \(config.layerName)")
-        return (try await lambda.publishLayerVersion(request.input), .published)
+        let label = "[\(region)] publishing layer \(config.layerName)"
+        log(label)
+        let progress = UploadProgress(logger: logger, label: label, now: timing.now)
+        let published = try await lambda.publishLayerVersion(request.input, progress: progress.report)
+        if request.bucket == nil { progress.finished() }
+        return (published, .published)
     }
 
     /// With `--public`, AddLayerVersionPermission; with `--function`, each function's version of the layer replaced.

@@ -28,13 +28,17 @@ public struct S3Client: Sendable {
         return (virtual, encodedKey)
     }
 
-    /// Uploads the file at `path` (of `size` bytes) to `s3://bucket/key`.
-    public func upload(path: String, size: Int64, bucket: String, key: String) async throws {
+    /// Uploads the file at `path` (of `size` bytes) to `s3://bucket/key`, telling `progress` of the file's bytes
+    /// sent (over all parts of a multipart upload).
+    public func upload(
+        path: String, size: Int64, bucket: String, key: String, progress: RequestBody.Progress? = nil
+    ) async throws {
         if size >= multipartThreshold {
-            try await multipartUpload(path: path, size: size, bucket: bucket, key: key)
+            try await multipartUpload(path: path, size: size, bucket: bucket, key: key, progress: progress)
         } else {
             let (target, objectPath) = addressed(bucket: bucket, key: key)
-            let body = RequestBody(parts: [.file(path: path, offset: 0, length: size, base64: false)])
+            let body = RequestBody(
+                parts: [.file(path: path, offset: 0, length: size, base64: false)], progress: progress)
             _ = try await target.send(
                 AWSRequest(
                     operation: "PutObject", method: "PUT", path: objectPath,
@@ -42,7 +46,9 @@ public struct S3Client: Sendable {
         }
     }
 
-    func multipartUpload(path: String, size: Int64, bucket: String, key: String) async throws {
+    func multipartUpload(
+        path: String, size: Int64, bucket: String, key: String, progress: RequestBody.Progress?
+    ) async throws {
         let (target, objectPath) = addressed(bucket: bucket, key: key)
         let created = try await target.send(
             AWSRequest(
@@ -58,7 +64,9 @@ public struct S3Client: Sendable {
             var number = 1
             while offset < size {
                 let length = min(partSize, size - offset)
-                let body = RequestBody(parts: [.file(path: path, offset: offset, length: length, base64: false)])
+                let body = RequestBody(
+                    parts: [.file(path: path, offset: offset, length: length, base64: false)],
+                    progress: Self.partProgress(progress, offset: offset, size: size))
                 let response = try await target.send(
                     AWSRequest(
                         operation: "UploadPart", method: "PUT", path: objectPath,
@@ -94,6 +102,12 @@ public struct S3Client: Sendable {
                     query: [.init("uploadId", uploadId)]))
             throw error
         }
+    }
+
+    /// A part's progress as the whole file's: the bytes of the parts before it added.
+    static func partProgress(_ progress: RequestBody.Progress?, offset: Int64, size: Int64) -> RequestBody.Progress? {
+        guard let progress else { return nil }
+        return { sent, _ in progress(offset + sent, size) }
     }
 
     static func xmlEscape(_ text: String) -> String {

@@ -36,7 +36,7 @@ public enum EmulatorError: Error, LocalizedError, Equatable {
             return "The event in \(source) is not a JSON text: \(reason). Lambda refuses such a payload with "
                 + "InvalidRequestContentException; fix the event."
         case .reservedVariable(let name):
-            return "\(name) is set by Lambda itself and cannot be given with --env or --env-file. Remove it."
+            return LambdaLimits.reservedVariable(name)
         case .invalidTimeout(let timeout):
             return LambdaLimits.timeoutOutOfRange("\(timeout)")
         case .invalidMemorySize(let size):

@@ -52,17 +52,9 @@ public struct FunctionConfiguration: Sendable {
         "arn:aws:lambda:\(region):\(accountID):function:\(functionName)"
     }
 
-    /// Variables Lambda sets itself; a user may not set them (Lambda rejects them too).
-    public static let reservedVariables: Set<String> = [
-        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
-    ]
-
     /// Checks what can be checked before a runtime starts.
     public func validate() throws(EmulatorError) {
-        if let name = userEnvironment.keys.sorted().first(where: Self.reservedVariables.contains) {
+        if let name = userEnvironment.keys.sorted().first(where: LambdaLimits.reservedVariables.contains) {
             throw .reservedVariable(name)
         }
         // Below a second is allowed here, for tests of the watchdog; the command line takes whole seconds.

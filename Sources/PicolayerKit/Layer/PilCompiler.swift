@@ -69,13 +69,16 @@ struct PilCompiler: Sendable {
         let scriptFile = work.appendingPathComponent(TemplateSet.buildScript)
         try Data(script).write(to: scriptFile)
         let log = work.appendingPathComponent("build.log")
+        let progress = CompileProgress(logger: logger, label: "pil21")
+        // The log stays whole; the console shows the compile's lines as they come (CompileProgress).
+        let streamed: ProcessRunner.Output = .appendToFile(log, lines: { progress.line($0) })
 
         let result: ProcessResult
         switch configuration.engine {
         case .none:
             logger.info("pil21: compiling on this machine")
             result = try await runner.run(
-                "sh", [scriptFile.path, source.url.path, output.path], output: .appendToFile(log))
+                "sh", [scriptFile.path, source.url.path, output.path], output: streamed)
         case .docker, .podman:
             let platform = configuration.architecture.containerPlatform
             logger.info(
@@ -83,7 +86,7 @@ struct PilCompiler: Sendable {
             result = try await runner.run(
                 configuration.engine.rawValue,
                 containerArguments(source: source.url, script: scriptFile, output: output),
-                output: .appendToFile(log))
+                output: streamed)
         }
 
         guard result.succeeded else {

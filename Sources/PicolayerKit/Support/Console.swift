@@ -30,6 +30,14 @@ public enum ConsoleMetadata {
     public static let scope = "scope"
     /// Marks a line that a later one of the same progress replaces (redrawn in place on a terminal).
     public static let progress = "progress"
+    /// Where a line is shown: `terminal` (only when stderr is a terminal, e.g. a compile's latest line redrawn in
+    /// place) or `log` (only when it is not, e.g. the compile's periodic summary). Absent: both.
+    public static let only = "only"
+
+    /// The values of `only`.
+    public enum Only: String, Sendable {
+        case terminal, log
+    }
 }
 
 extension Logger {
@@ -59,16 +67,23 @@ public struct ConsoleLogHandler: LogHandler {
         public var timestamps: Bool
         /// Progress redrawn in place (stderr is a terminal).
         public var interactive: Bool
+        /// `warning:` in yellow and `error:` in red (stderr is a terminal that wants colour).
+        public var colour: Bool
 
-        public init(timestamps: Bool, interactive: Bool) {
+        public init(timestamps: Bool, interactive: Bool, colour: Bool = false) {
             self.timestamps = timestamps
             self.interactive = interactive
+            self.colour = colour
         }
 
-        /// Timestamps when `CI` is set to anything but `false` or `0`; in place when stderr is a terminal.
-        public static func detect(environment: [String: String]) -> Style {
+        /// Timestamps when `CI` is set to anything but `false` or `0`; in place when stderr is a terminal; colour
+        /// when stderr is a terminal, `NO_COLOR` is unset or empty (https://no-color.org) and `TERM` is not `dumb`.
+        public static func detect(environment: [String: String], terminal: Bool = isatty(STDERR_FILENO) == 1)
+            -> Style
+        {
             let ci = environment["CI"].map { !["", "0", "false"].contains($0.lowercased()) } ?? false
-            return Style(timestamps: ci, interactive: !ci && isatty(STDERR_FILENO) == 1)
+            let colour = terminal && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+            return Style(timestamps: ci, interactive: !ci && terminal, colour: colour)
         }
     }
 
@@ -85,19 +100,38 @@ public struct ConsoleLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        let line = Self.render(level: event.level, message: event.message.description, metadata: merged)
+        if let only = merged[ConsoleMetadata.only] {
+            let wanted = style.interactive ? ConsoleMetadata.Only.terminal : .log
+            guard only == .string(wanted.rawValue) else { return }
+        }
+        let line = Self.render(
+            level: event.level, message: event.message.description, metadata: merged, colour: style.colour)
         let stamp = style.timestamps ? UTCTime(Date()).iso8601 + " " : ""
         sink.write(stamp + line, replaceable: style.interactive && merged[ConsoleMetadata.progress] != nil)
     }
 
-    /// The text of one line as a person reads it: `warning: ` or `error: ` before those levels, the scope in brackets.
-    public static func render(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
+    /// The text of one line as a person reads it: `warning: ` or `error: ` before those levels (with `colour`,
+    /// that word and its colon in yellow or red, nothing else), the scope in brackets.
+    public static func render(
+        level: Logger.Level, message: String, metadata: Logger.Metadata, colour: Bool = false
+    ) -> String {
         let scope = metadata[ConsoleMetadata.scope].map { "[\($0)] " } ?? ""
         switch level {
-        case .warning: return "warning: " + scope + message
-        case .error, .critical: return "error: " + scope + message
+        case .warning: return Self.painted("warning:", Colour.yellow, colour) + " " + scope + message
+        case .error, .critical: return Self.painted("error:", Colour.red, colour) + " " + scope + message
         default: return scope + message
         }
+    }
+
+    /// ANSI SGR sequences, the only colours picolayer writes.
+    public enum Colour {
+        public static let yellow = "\u{1b}[33m"
+        public static let red = "\u{1b}[31m"
+        public static let reset = "\u{1b}[0m"
+    }
+
+    static func painted(_ text: String, _ colour: String, _ enabled: Bool) -> String {
+        enabled ? colour + text + Colour.reset : text
     }
 
     /// The process's logger: stderr, the style detected from the environment and the terminal.
@@ -116,14 +150,29 @@ public final class ConsoleSink: Sendable {
 
     public static let standardError = ConsoleSink(descriptor: STDERR_FILENO)
 
-    /// Writes `line`; a `replaceable` one stays without its newline, to be overwritten by whatever comes next.
+    /// Writes `line`; a `replaceable` one stays without its newline, to be overwritten by whatever comes next. A
+    /// replaceable line is cut to the terminal's width: a wrapped one could not be cleared (a compiler's command).
     func write(_ line: String, replaceable: Bool) {
         showingProgress.withLock { showing in
             var text = showing ? "\r\u{1b}[K" : ""
-            text += replaceable ? line : line + "\n"
+            text += replaceable ? Self.fitted(line, columns: columns) : line + "\n"
             showing = replaceable
             StandardStreams.write(descriptor, text)
         }
+    }
+
+    /// The terminal's width (TIOCGWINSZ), 80 when it does not say.
+    var columns: Int {
+        var size = winsize()
+        guard ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
+    }
+
+    /// `line` cut to fewer than `columns` characters (the cursor stays on the line), ending in `...` when cut.
+    static func fitted(_ line: String, columns: Int) -> String {
+        let room = max(columns - 1, 4)
+        guard line.count > room else { return line }
+        return String(line.prefix(room - 3)) + "..."
     }
 
     /// Writes one finished line.

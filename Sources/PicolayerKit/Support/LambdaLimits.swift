@@ -27,6 +27,19 @@ public enum LambdaLimits {
             + "\(memoryMegabytes.upperBound) MB. Pass --memory MB."
     }
 
+    /// Variables Lambda sets itself; a user may not set them (Lambda rejects them too).
+    public static let reservedVariables: Set<String> = [
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    ]
+
+    /// The one message for a variable in `reservedVariables` (deploy, invoke and serve; a usage error, exit 64).
+    public static func reservedVariable(_ name: String) -> String {
+        "\(name) is set by Lambda itself and cannot be given with --env or --env-file. Remove it."
+    }
+
     /// The one message for a timeout out of range (deploy, invoke and serve); `timeout` as the user gave it.
     public static func timeoutOutOfRange(_ timeout: String) -> String {
         "timeout \(timeout) is out of range: Lambda accepts \(timeoutSeconds.lowerBound) to "

@@ -23,7 +23,7 @@ public final class OpenFile {
     private let owned: Bool
     private var closed = false
 
-    private init(descriptor: Int32, path: String, owned: Bool) {
+    init(descriptor: Int32, path: String, owned: Bool) {
         self.descriptor = descriptor
         self.path = path
         self.owned = owned

@@ -36,12 +36,12 @@ public enum ProcessRunnerError: LocalizedError, Equatable {
 /// Runs a program to completion with an argv array (never through a shell).
 ///
 /// Output is either captured (into memory, through temporary files so that a chatty child never blocks on a
-/// full pipe), appended to a log file (stdout and stderr interleaved, for long builds), or passed through to
-/// this process's own stdout and stderr.
+/// full pipe), appended to a log file (stdout and stderr interleaved, for long builds; each line also handed to
+/// `lines` as it comes, when given), or passed through to this process's own stdout and stderr.
 public struct ProcessRunner: Sendable {
     public enum Output: Sendable {
         case capture
-        case appendToFile(URL)
+        case appendToFile(URL, lines: (@Sendable (String) -> Void)? = nil)
         case inherit
     }
 
@@ -98,13 +98,19 @@ public struct ProcessRunner: Sendable {
             executable: executable, arguments: arguments, environment: environment,
             directory: currentDirectory?.path, grouping: grouped ? .ownGroup : .inherit)
         var files: [OpenFile] = []
+        var tee: (reading: Int32, log: Int32)?
         switch output {
         case .capture:
             files = [try OpenFile.writing(stdoutURL.path), try OpenFile.writing(stderrURL.path)]
             (request.standardOutput, request.standardError) = (files[0].descriptor, files[1].descriptor)
-        case .appendToFile(let log):
+        case .appendToFile(let log, nil):
             files = [try OpenFile.writing(log.path, append: true)]
             (request.standardOutput, request.standardError) = (files[0].descriptor, files[0].descriptor)
+        case .appendToFile(let log, .some):
+            let (writing, reading, logCopy) = try Self.tee(log)
+            tee = (reading, logCopy)
+            files = [writing]
+            (request.standardOutput, request.standardError) = (writing.descriptor, writing.descriptor)
         case .inherit:
             (request.standardOutput, request.standardError) = (1, 2)
         }
@@ -114,12 +120,16 @@ public struct ProcessRunner: Sendable {
         switch started {
         case .success(let child): pid = child
         case .failure(let failure):
+            for descriptor in [tee?.reading, tee?.log].compactMap({ $0 }) { close(descriptor) }
             throw ProcessRunnerError.couldNotStart(
                 program: executable, reason: String(cString: strerror(failure.errno)))
         }
         TemporaryPaths.shared.registerChild(pid, ownGroup: grouped)
+        let copied = Task { [tee] in await Self.copyLines(from: tee, output: output) }
         let status = await Self.waitForExit(pid, grouped: grouped)
         TemporaryPaths.shared.unregisterChild(pid)
+        // Cancelled: a grandchild the kill missed may hold the pipe open; its last lines are not waited for.
+        if !Task.isCancelled, let failure = await copied.value { throw failure }
 
         guard case .capture = output else {
             return ProcessResult(exitStatus: status, standardOutput: [], standardError: [])
@@ -127,6 +137,37 @@ public struct ProcessRunner: Sendable {
         let stdout = (try? Data(contentsOf: stdoutURL)) ?? Data()
         let stderr = (try? Data(contentsOf: stderrURL)) ?? Data()
         return ProcessResult(exitStatus: status, standardOutput: Array(stdout), standardError: Array(stderr))
+    }
+
+    /// The child's end of a pipe, the tee's end, and the tee's own descriptor of the log (opened for appending).
+    private static func tee(_ log: URL) throws -> (writing: OpenFile, reading: Int32, log: Int32) {
+        let logFile = try OpenFile.writing(log.path, append: true)
+        let logCopy = fcntl(logFile.descriptor, F_DUPFD_CLOEXEC, 0)
+        guard logCopy >= 0 else { throw FileError(path: log.path, operation: "duplicate", code: errno) }
+        do {
+            let (reading, writing) = try pipe()
+            return (writing, reading, logCopy)
+        } catch {
+            close(logCopy)
+            throw error
+        }
+    }
+
+    /// A pipe whose two ends a child does not inherit (FD_CLOEXEC) unless one is given to it as stdout or stderr.
+    private static func pipe() throws -> (reading: Int32, writing: OpenFile) {
+        var ends: [Int32] = [-1, -1]
+        guard Glibc.pipe(&ends) == 0 else { throw FileError(path: "a pipe", operation: "create", code: errno) }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        return (ends[0], OpenFile(descriptor: ends[1], path: "pipe", owned: true))
+    }
+
+    /// With `.appendToFile(log, lines:)`: the child's output copied to the log and its lines to `lines`, until the
+    /// last writer closes the pipe.
+    private static func copyLines(from descriptors: (reading: Int32, log: Int32)?, output: Output) async
+        -> FileError?
+    {
+        guard let descriptors, case .appendToFile(let log, let lines?) = output else { return nil }
+        return await LineTee.copy(from: descriptors.reading, to: descriptors.log, logPath: log.path, onLine: lines)
     }
 
     /// The child's exit code; cancelling the task kills it (and its group when `grouped`) with SIGKILL, not

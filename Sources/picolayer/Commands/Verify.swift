@@ -30,8 +30,11 @@ extension Picolayer {
         var layer = "build/layer"
         @Option(help: "Lambda base image the layer is for: provided.al2023 or provided.al2.")
         var target: LambdaTarget = .al2023
-        @Option(help: "Layer architecture: x86_64 or arm64.")
-        var arch: Architecture = .host
+        @Option(
+            help: ArgumentHelp(
+                "Layer architecture: x86_64 or arm64 (default: read from the ELF header of the layer's "
+                    + "picoLisp/bin/picolisp, else this machine's)."))
+        var arch: Architecture?
         @Flag(help: "Skip running a test event through the layer's own bootstrap under the emulator.")
         var noLiveCheck = false
         @Flag(help: "Print the result as one JSON object (docs/json.md).")
@@ -49,20 +52,36 @@ extension Picolayer {
             }
             defer { interrupt.cancel() }
             let url = URL(fileURLWithPath: layer)
+            let (architecture, source) = architecture(logger: logger)
             let verifier = LayerVerifier(
-                target: target, architecture: arch, liveCheck: noLiveCheck ? nil : LayerLiveCheck.reporting(to: logger))
+                target: target, architecture: architecture,
+                liveCheck: noLiveCheck ? nil : LayerLiveCheck.reporting(to: logger))
             let report = try await verifier.verify(layerAt: url)
             if json {
-                printResult(try report.json(layer: layer, target: target, architecture: arch))
+                printResult(try report.json(layer: layer, target: target, architecture: architecture))
                 if !report.passed { throw ExitCode.failure }
                 return
             }
             printVerification(report)
             if !report.passed {
-                printResult("verify: \(report.errors.count) error(s) in \(layer)")
+                printResult(
+                    "verify: \(report.errors.count) error(s) in \(layer) for \(target.rawValue) "
+                        + "\(architecture.rawValue) (\(source))")
                 throw ExitCode.failure
             }
-            printResult("verify: \(layer) passed for \(target.rawValue) \(arch.rawValue)")
+            printResult("verify: \(layer) passed for \(target.rawValue) \(architecture.rawValue) (\(source))")
+        }
+
+        /// `--arch`, else the architecture of the layer's interpreter, else this machine's; and which it was.
+        func architecture(logger: Logger) -> (Architecture, String) {
+            if let arch { return (arch, "--arch") }
+            do {
+                return (try LayerArchitecture.of(layerAt: layer), "read from its interpreter")
+            } catch {
+                let host = Architecture.host.rawValue
+                logger.info("cannot tell the architecture of \(error.path): \(error.reason); checking for \(host)")
+                return (.host, "this machine's")
+            }
         }
     }
 }

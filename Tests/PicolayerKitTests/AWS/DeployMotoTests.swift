@@ -36,7 +36,7 @@ func withFunctionFolder<T>(greeting: String = "hello", _ body: (String) async th
     return try await body(folder.path)
 }
 
-/// The boto3 side of the deploy tests: `layer NAME` publishes a tiny layer version and prints its ARN,
+/// The boto3 side of the deploy tests: `layer NAME [ARCH...]` publishes a tiny layer version and prints its ARN,
 /// `function NAME` prints the function's configuration and versions, `zipinfo PATH` lists a zip's entries and
 /// modes with Python's own zip reader, `makezip FOLDER PATH` zips a folder with Python's zip writer.
 enum DeployFixture {
@@ -77,8 +77,10 @@ enum DeployFixture {
                 code = io.BytesIO()
                 with zipfile.ZipFile(code, "w") as z:
                     z.writestr("bootstrap", "#!/bin/sh\n")
+                architectures = {"CompatibleArchitectures": sys.argv[7:]} if sys.argv[7:] else {}
                 print(lam.publish_layer_version(LayerName=name, Content={"ZipFile": code.getvalue()},
-                                                CompatibleRuntimes=["provided.al2023"])["LayerVersionArn"])
+                                                CompatibleRuntimes=["provided.al2023"],
+                                                **architectures)["LayerVersionArn"])
             else:
                 c = lam.get_function(FunctionName=name)["Configuration"]
                 versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]]
@@ -122,8 +124,9 @@ enum DeployFixture {
         [command, moto.endpoint, moto.credentials.accessKeyId, moto.credentials.secretAccessKey, "us-east-1", name]
     }
 
-    static func publishLayer(_ moto: MotoServer, _ name: String) throws -> String {
-        try run(args(moto, "layer", name))
+    /// Publishes a version of layer `name` listing `architectures` as CompatibleArchitectures (none: left out).
+    static func publishLayer(_ moto: MotoServer, _ name: String, architectures: [String] = []) throws -> String {
+        try run(args(moto, "layer", name) + architectures)
     }
 
     static func function(_ moto: MotoServer, _ name: String) throws -> Function {

@@ -66,6 +66,31 @@ struct ConsoleTests {
         #expect(logged.split(separator: "\n").count == 11, "a log gets a line every 10%, not every byte")
     }
 
+    @Test("colour only on a terminal, never with NO_COLOR or TERM=dumb; only the warning: and error: prefixes")
+    func colour() throws {
+        #expect(ConsoleLogHandler.Style.detect(environment: ["TERM": "xterm"], terminal: true).colour)
+        #expect(ConsoleLogHandler.Style.detect(environment: [:], terminal: true).colour)
+        #expect(ConsoleLogHandler.Style.detect(environment: ["NO_COLOR": ""], terminal: true).colour)
+        #expect(!ConsoleLogHandler.Style.detect(environment: ["NO_COLOR": "1"], terminal: true).colour)
+        #expect(!ConsoleLogHandler.Style.detect(environment: ["NO_COLOR": "no"], terminal: true).colour)
+        #expect(!ConsoleLogHandler.Style.detect(environment: ["TERM": "dumb"], terminal: true).colour)
+        #expect(!ConsoleLogHandler.Style.detect(environment: ["TERM": "xterm"], terminal: false).colour)
+        // CI on a terminal: timestamps, no redraw, but still colour.
+        let ci = ConsoleLogHandler.Style.detect(environment: ["CI": "true"], terminal: true)
+        #expect(ci.timestamps && !ci.interactive && ci.colour)
+
+        let painted = ConsoleLogHandler.Style(timestamps: false, interactive: true, colour: true)
+        let said = try captured(painted, .normal) { logger in
+            logger.info("zipped fn")
+            logger.scoped("eu-west-1").warning("handler names a missing file")
+            logger.error("serve: event invocation failed")
+        }
+        #expect(
+            said
+                == "zipped fn\n\u{1b}[33mwarning:\u{1b}[0m [eu-west-1] handler names a missing file\n"
+                + "\u{1b}[31merror:\u{1b}[0m serve: event invocation failed\n")
+    }
+
     @Test("through a pipe, picolayer's results (stdout) and warnings (stderr) arrive whole and in order")
     func pipeOrder() async throws {
         let binary = try picolayerExecutable()
