@@ -46,7 +46,7 @@ struct CommandLineTests {
             (
                 "frobnicate",
                 "error: unknown command 'frobnicate'. The commands are: build, package, verify, publish, deploy, "
-                    + "layers, whoami, invoke, serve, config, new, completions (picolayer help COMMAND for each).\n"
+                    + "layers, whoami, invoke, serve, test, logs, config, new, completions (picolayer help COMMAND for each).\n"
             ),
         ])
     func didYouMean(argument: String, expected: String) throws {
