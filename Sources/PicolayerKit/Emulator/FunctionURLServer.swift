@@ -28,9 +28,8 @@ final class FunctionURLHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let pool: LocalLambdaPool
     private let logger: Logger
-    private var head: HTTPRequestHead?
-    private var body: [UInt8] = []
-    private var overLimit = false
+    // A function URL takes at most 6 MB of request; the event grows by base64 and the envelope.
+    private var collector = RequestCollector(limit: RuntimeAPI.maxPayloadSize)
 
     init(pool: LocalLambdaPool, logger: Logger) {
         self.pool = pool
@@ -38,29 +37,11 @@ final class FunctionURLHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            self.head = head
-            body = []
-            overLimit = false
-        case .body(let chunk):
-            guard !overLimit else { return }
-            // A function URL takes at most 6 MB of request; the event grows by base64 and the envelope.
-            if body.count + chunk.readableBytes > RuntimeAPI.maxPayloadSize {
-                overLimit = true
-                body = []
-            } else {
-                body.append(contentsOf: chunk.readableBytesView)
-            }
-        case .end:
-            guard let head else { return }
-            self.head = nil
-            handle(context: context, head: head)
-            body = []
-        }
+        guard let request = collector.take(unwrapInboundIn(data)) else { return }
+        handle(context: context, head: request.head, body: request.body, overLimit: request.overLimit)
     }
 
-    private func handle(context: ChannelHandlerContext, head: HTTPRequestHead) {
+    private func handle(context: ChannelHandlerContext, head: HTTPRequestHead, body: [UInt8], overLimit: Bool) {
         let keepAlive = head.isKeepAlive
         guard !overLimit else {
             context.writeHTTPResponse(

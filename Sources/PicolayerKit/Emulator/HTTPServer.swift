@@ -50,6 +50,49 @@ struct HTTPServer: Sendable {
     }
 }
 
+/// One request as its parts arrive, the body bounded: a body over `limit` is dropped as it comes (memory stays
+/// bounded) and the request is marked `overLimit`, so the server can answer 413 once it has ended.
+struct RequestCollector {
+    struct Request {
+        var head: HTTPRequestHead
+        var body: [UInt8]
+        var overLimit: Bool
+    }
+
+    let limit: Int
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var overLimit = false
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Takes one part; the whole request once its end has come, else nil.
+    mutating func take(_ part: HTTPServerRequestPart) -> Request? {
+        switch part {
+        case .head(let head):
+            self.head = head
+            body = []
+            overLimit = false
+        case .body(let chunk):
+            guard !overLimit else { return nil }
+            if body.count + chunk.readableBytes > limit {
+                overLimit = true
+                body = []
+            } else {
+                body.append(contentsOf: chunk.readableBytesView)
+            }
+        case .end:
+            guard let head else { return nil }
+            defer {
+                self.head = nil
+                body = []
+            }
+            return Request(head: head, body: body, overLimit: overLimit)
+        }
+        return nil
+    }
+}
+
 /// Writing one whole HTTP response, the way both servers answer.
 extension ChannelHandlerContext {
     func writeHTTPResponse(

@@ -48,9 +48,7 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let functionNames: Set<String>
     private let logger: Logger
     private let queuedEvents: BoundedCounter
-    private var head: HTTPRequestHead?
-    private var body: [UInt8] = []
-    private var overLimit = false
+    private var collector = RequestCollector(limit: RuntimeAPI.maxPayloadSize)
 
     init(
         pool: LocalLambdaPool, functionNames: Set<String>, queuedEvents: BoundedCounter,
@@ -63,25 +61,8 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            self.head = head
-            body = []
-            overLimit = false
-        case .body(let chunk):
-            guard !overLimit else { return }
-            if body.count + chunk.readableBytes > RuntimeAPI.maxPayloadSize {
-                overLimit = true
-                body = []
-            } else {
-                body.append(contentsOf: chunk.readableBytesView)
-            }
-        case .end:
-            guard let head else { return }
-            self.head = nil
-            handle(context: context, head: head, event: body)
-            body = []
-        }
+        guard let request = collector.take(unwrapInboundIn(data)) else { return }
+        handle(context: context, head: request.head, event: request.body, overLimit: request.overLimit)
     }
 
     /// Why a request is refused, in Lambda's error shape: `{"Type":"User","message":...}` with the type in
@@ -104,9 +85,9 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         var keepAlive: Bool
     }
 
-    private func handle(context: ChannelHandlerContext, head: HTTPRequestHead, event: [UInt8]) {
+    private func handle(context: ChannelHandlerContext, head: HTTPRequestHead, event: [UInt8], overLimit: Bool) {
         let request: Request
-        switch parse(head: head, event: event) {
+        switch parse(head: head, event: event, overLimit: overLimit) {
         case .success(let parsed): request = parsed
         case .failure(let refusal):
             Self.refuse(refusal, context: context, keepAlive: head.isKeepAlive)
@@ -132,7 +113,7 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// The request checked in Lambda's order: operation, function, size, body, client context.
-    private func parse(head: HTTPRequestHead, event: [UInt8]) -> Result<Request, Refusal> {
+    private func parse(head: HTTPRequestHead, event: [UInt8], overLimit: Bool) -> Result<Request, Refusal> {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         guard head.method == .POST, let (name, streaming) = Self.route(path) else {
             return .failure(
