@@ -103,10 +103,8 @@ public enum FunctionURL {
     /// `03/Dec/2026:09:00:00 +0000`, the request context's `time`.
     static func clfTime(_ date: Date) -> String {
         let time = UTCTime(date)
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
-        return "\(pad(time.day))/\(months[time.month - 1])/\(time.year):\(pad(time.hour)):\(pad(time.minute)):"
-            + "\(pad(time.second)) +0000"
+        return "\(UTCTime.pad(time.day, 2))/\(UTCTime.monthNames[time.month - 1])/\(time.year):"
+            + "\(UTCTime.pad(time.hour, 2)):\(UTCTime.pad(time.minute, 2)):\(UTCTime.pad(time.second, 2)) +0000"
     }
 
     /// The HTTP answer for a function's result.

@@ -48,7 +48,7 @@ public struct UTCTime: Equatable, Sendable {
     /// `YYYY/MM/DD`.
     public var slashedDay: String { Self.pad(year, 4) + "/" + Self.pad(month, 2) + "/" + Self.pad(day, 2) }
 
-    private static let monthNames = [
+    static let monthNames = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ]
     private static let dayNames = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -79,7 +79,7 @@ public struct UTCTime: Equatable, Sendable {
         }
     }
 
-    private static func pad(_ value: Int, _ width: Int) -> String {
+    static func pad(_ value: Int, _ width: Int) -> String {
         let text = String(value)
         return String(repeating: "0", count: max(0, width - text.count)) + text
     }

@@ -83,7 +83,8 @@ struct EmulatorOptions: ParsableArguments {
         let seconds = timeout ?? settings.file?.integer(.functionTimeout).map(Double.init) ?? 3
         let code = taskRoot ?? settings.string(.functionCode, flag: nil, "")?.value ?? "."
         var layerDirectory = layer ?? settings.file?.path(.buildOutput)
-        if layerDirectory == nil, !Self.hasBootstrap("build/layer"), !Self.hasBootstrap(code) {
+        if layerDirectory == nil, (try? LocalLambda.findBootstrap(taskRoot: code, layerDirectory: "build/layer")) == nil
+        {
             let cache = BuildConfiguration.defaultCacheDirectory(environment: processEnvironment)
             do {
                 layerDirectory = try HostLayer.staged(cache: cache, environment: processEnvironment)
@@ -102,12 +103,6 @@ struct EmulatorOptions: ParsableArguments {
             timeout: .milliseconds(Int64((seconds * 1000).rounded())), userEnvironment: environment)
         try configuration.validate()
         return configuration
-    }
-}
-
-extension EmulatorOptions {
-    static func hasBootstrap(_ folder: String) -> Bool {
-        FileManager.default.isExecutableFile(atPath: folder + "/bootstrap")
     }
 }
 
