@@ -50,17 +50,17 @@ struct LogsAndRemoteTests {
                         "AWS_ENDPOINT_URL": moto.endpoint,
                     ])
                 try putLogs(moto, function: "fn", stream: "2026/12/03/[$LATEST]a", ["START RequestId: 1\n", "hello\n"])
-                let text = try runTool([binary, "logs", "--function", "fn", "--since", "1h"], environment: env)
+                let text = try await runTool([binary, "logs", "--function", "fn", "--since", "1h"], environment: env)
                 #expect(text.status == 0, "\(text.stderr)")
                 let lines = text.stdout.split(separator: "\n")
                 #expect(lines.count == 2 && lines[0].hasSuffix(" START RequestId: 1") && lines[1].hasSuffix(" hello"))
                 #expect(lines.first?.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ .*/) != nil, "\(text.stdout)")
-                let json = try runTool([binary, "logs", "--function", "fn", "--json"], environment: env)
+                let json = try await runTool([binary, "logs", "--function", "fn", "--json"], environment: env)
                 let first = try jsonObject(String(json.stdout.split(separator: "\n")[0]))
                 #expect(first["message"] as? String == "START RequestId: 1")
                 #expect(first["logStream"] as? String == "2026/12/03/[$LATEST]a")
 
-                let missing = try runTool([binary, "logs", "--function", "nothing"], environment: env)
+                let missing = try await runTool([binary, "logs", "--function", "nothing"], environment: env)
                 #expect(
                     missing.status == 1 && missing.stderr.contains("ResourceNotFoundException"), "\(missing.stderr)")
 
@@ -98,13 +98,13 @@ struct LogsAndRemoteTests {
                 binary, "invoke", "--remote", "--function", "function", "--endpoint-url", endpoint, "--region",
                 "us-east-1",
             ]
-            let ok = try runTool(arguments, in: root.path, environment: env)
+            let ok = try await runTool(arguments, in: root.path, environment: env)
             #expect(ok.status == 0, "\(ok.stderr)")
             #expect(ok.stdout == #"{"ok":true}"#, "\(ok.stdout)")
             #expect(ok.stderr.contains("handled") && ok.stderr.contains("REPORT RequestId:"), "\(ok.stderr)")
             let event = root.appendingPathComponent("fail.json").path
             try Data(#"{"fail":1}"#.utf8).write(to: URL(fileURLWithPath: event))
-            let failed = try runTool(arguments + ["--event", event, "--json"], in: root.path, environment: env)
+            let failed = try await runTool(arguments + ["--event", event, "--json"], in: root.path, environment: env)
             #expect(failed.status == 1)
             let document = try jsonObject(failed.stdout)
             #expect(document["functionError"] as? String == "Unhandled")

@@ -15,7 +15,8 @@ struct RegionCheckTests {
                     "PATH": "/usr/bin:/bin", "HOME": home.path, "AWS_EC2_METADATA_DISABLED": "true",
                     "AWS_ENDPOINT_URL": "http://127.0.0.1:\(port)",
                 ].merging(extra) { $1 }
-                return try runTool([try picolayerExecutable()] + arguments, in: home.path, environment: environment)
+                return try await runTool(
+                    [try picolayerExecutable()] + arguments, in: home.path, environment: environment)
             }
         }
     }

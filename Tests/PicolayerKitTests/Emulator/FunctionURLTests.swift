@@ -94,7 +94,7 @@ struct FunctionURLTests {
             let file = directory.appendingPathComponent("in.bin")
             try bytes.write(to: file)
             let out = directory.appendingPathComponent("out.bin").path
-            let run = try runTool([
+            let run = try await runTool([
                 "curl", "-sS", "-o", out, "-w", "%{http_code} %{content_type}", "-H",
                 "Content-Type: application/octet-stream", "--data-binary", "@" + file.path, url + "binary",
             ])
@@ -119,7 +119,7 @@ struct FunctionURLTests {
                 event = post()
                 print(json.dumps({"jar": first, "sent": sorted(event.get("cookies", []))}))
                 """
-            let run = try runTool(["python3", "-c", script, url])
+            let run = try await runTool(["python3", "-c", script, url])
             #expect(run.status == 0, "\(run.stderr)")
             let seen = try jsonObject(run.stdout)
             #expect(seen["jar"] as? [String] == ["a=1", "b=2"])

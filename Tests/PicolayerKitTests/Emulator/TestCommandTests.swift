@@ -34,7 +34,7 @@ struct TestCommandTests {
                 #"{"event":{},"expected":1}"# + "\n" + #"{"event":{"n":2},"expected":2}"# + "\n",
                 project + "/tests/counter.jsonl")
             let arguments = [binary, "test", "--handler", "main.handler", "-q"]
-            let passing = try runTool(arguments, in: project, environment: env)
+            let passing = try await runTool(arguments, in: project, environment: env)
             #expect(passing.status == 0, "\(passing.stdout)\(passing.stderr)")
             #expect(passing.stdout == "ok    a-div\nok    counter:1\nok    counter:2\n3 passed, 0 failed\n")
 
@@ -42,21 +42,21 @@ struct TestCommandTests {
             try write(
                 #"{"event":{},"expected":1}"# + "\n" + #"{"event":{},"expected":2}"# + "\n"
                     + #"{"event":{},"expected":1}"# + "\n", project + "/tests/counter.jsonl")
-            let failing = try runTool(arguments, in: project, environment: env)
+            let failing = try await runTool(arguments, in: project, environment: env)
             #expect(failing.status == 1)
             #expect(
                 failing.stdout.contains("FAIL  counter:3\n      expected: 1\n      got:      3\n"), "\(failing.stdout)")
             #expect(failing.stdout.hasSuffix("3 passed, 1 failed\n"), "\(failing.stdout)")
             try write("Function.Other\n", project + "/tests/a-div.error")
-            let wrongError = try runTool(arguments, in: project, environment: env)
+            let wrongError = try await runTool(arguments, in: project, environment: env)
             #expect(wrongError.stdout.contains("expected: error Function.Other\n      got:      error Function.Div"))
 
             // --update records what each case gave; then everything passes.
             try FileManager.default.removeItem(atPath: project + "/tests/a-div.error")
             try write(#"{"name":"x"}"# + "\n", project + "/tests/b-new.event.json")
-            let missing = try runTool(arguments, in: project, environment: env)
+            let missing = try await runTool(arguments, in: project, environment: env)
             #expect(missing.stdout.contains("b-new: no expected answer yet"), "\(missing.stdout)")
-            let updated = try runTool(arguments + ["--update"], in: project, environment: env)
+            let updated = try await runTool(arguments + ["--update"], in: project, environment: env)
             #expect(updated.status == 0, "\(updated.stderr)")
             #expect(try String(contentsOfFile: project + "/tests/a-div.error", encoding: .utf8) == "Function.Div\n")
             #expect(try String(contentsOfFile: project + "/tests/b-new.expected.json", encoding: .utf8) == "1\n")
@@ -64,7 +64,7 @@ struct TestCommandTests {
             #expect(
                 counter == #"{"event":{},"expected":2}"# + "\n" + #"{"event":{},"expected":3}"# + "\n"
                     + #"{"event":{},"expected":4}"# + "\n", "\(counter)")
-            let again = try runTool(arguments, in: project, environment: env)
+            let again = try await runTool(arguments, in: project, environment: env)
             #expect(again.status == 0, "\(again.stdout)")
             #expect(again.stdout.hasSuffix("5 passed, 0 failed\n"))
         }
@@ -76,10 +76,10 @@ struct TestCommandTests {
         try await withTemporaryDirectory { root in
             try write(Self.handler, root.path + "/main.l")
             try FileManager.default.createDirectory(atPath: root.path + "/tests", withIntermediateDirectories: true)
-            let empty = try runTool([binary, "test", "--handler", "main.handler"], in: root.path)
+            let empty = try await runTool([binary, "test", "--handler", "main.handler"], in: root.path)
             #expect(empty.status == 1 && empty.stderr.contains("tests: holds no cases"), "\(empty.stderr)")
             try write("[1,2]\n", root.path + "/tests/x.jsonl")
-            let bad = try runTool([binary, "test", "--handler", "main.handler"], in: root.path)
+            let bad = try await runTool([binary, "test", "--handler", "main.handler"], in: root.path)
             #expect(bad.status == 1 && bad.stderr.contains("tests/x.jsonl:1: expected {"), "\(bad.stderr)")
         }
     }

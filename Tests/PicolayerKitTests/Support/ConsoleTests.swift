@@ -98,7 +98,7 @@ struct ConsoleTests {
             let tree = try makeTreeThatWarns(in: root)
             let zip = root.appendingPathComponent("layer.zip").path
             let script = "\"$0\" package \"$1\" -o \"$2\" \"$3\" 2>&1"
-            let merged = try runTool(
+            let merged = try await runTool(
                 ["sh", "-c", script, binary, tree.path, zip, "--json"], environment: ["CI": "true"])
             #expect(merged.status == 0, "\(merged.stderr)")
             let lines = merged.stdout.split(separator: "\n").map(String.init)
@@ -109,7 +109,7 @@ struct ConsoleTests {
                 lines.last?.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ warning: outside is a symbolic link .*/)
                     != nil, "\(lines)")
 
-            let quiet = try runTool([binary, "package", tree.path, "-o", zip, "--quiet"])
+            let quiet = try await runTool([binary, "package", tree.path, "-o", zip, "--quiet"])
             #expect(quiet.status == 0)
             #expect(quiet.stderr.contains("warning: outside is a symbolic link"), "warnings stay with --quiet")
             #expect(quiet.stdout.hasPrefix(zip + "\n  entries"), "the summary is a result: \(quiet.stdout)")

@@ -79,12 +79,12 @@ struct JSONOutputTests {
         let binary = try picolayerExecutable()
         try await withTemporaryDirectory { root in
             let tree = try makeTreeThatWarns(in: root)
-            let package = try runTool([binary, "package", tree.path, "-o", root.path + "/t.zip", "--json"])
+            let package = try await runTool([binary, "package", tree.path, "-o", root.path + "/t.zip", "--json"])
             #expect(package.status == 0, "\(package.stderr)")
             try check(package.stdout, against: "package")
 
             let layer = try stageLayer(root)
-            let verify = try runTool([binary, "verify", layer, "--no-live-check", "--json"])
+            let verify = try await runTool([binary, "verify", layer, "--no-live-check", "--json"])
             try check(verify.stdout, against: "verify")
             let verified = try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any]
             #expect(verify.status == ((verified?["passed"] as? Bool) == true ? 0 : 1), "\(verify.stdout)")
@@ -102,7 +102,7 @@ struct JSONOutputTests {
                 .write(to: function.appendingPathComponent("main.l"))
             let events = root.appendingPathComponent("events.jsonl").path
             try Data("{\"n\":1}\n\"text\"\n".utf8).write(to: URL(fileURLWithPath: events))
-            let invoke = try runTool([
+            let invoke = try await runTool([
                 binary, "invoke", "--handler", "main.handler", "--task-root", function.path, "--layer", layer,
                 "--events", events, "--json", "--quiet",
             ])
@@ -110,7 +110,7 @@ struct JSONOutputTests {
             let lines = invoke.stdout.split(separator: "\n")
             #expect(lines.count == 2, "\(invoke.stdout)")
             for line in lines { try check(String(line) + "\n", against: "invoke") }
-            let failing = try runTool([
+            let failing = try await runTool([
                 binary, "invoke", "--handler", "main.bad", "--task-root", function.path, "--layer", layer, "--json",
                 "--quiet",
             ])
@@ -118,22 +118,22 @@ struct JSONOutputTests {
             try check(failing.stdout, against: "invoke")
             #expect(failing.stdout.contains(#""errorType":"Function.Div""#), "\(failing.stdout)")
 
-            let new = try runTool([binary, "new", "demo", "--json"], in: root.path)
+            let new = try await runTool([binary, "new", "demo", "--json"], in: root.path)
             #expect(new.status == 0, "\(new.stderr)")
             try check(new.stdout, against: "new")
-            let tested = try runTool(
+            let tested = try await runTool(
                 [binary, "test", "--layer", layer, "--json"], in: root.path + "/demo")
             #expect(tested.status == 0, "\(tested.stdout)\(tested.stderr)")
             try check(tested.stdout, against: "test")
-            let config = try runTool([binary, "config", "--json"], in: root.path + "/demo")
+            let config = try await runTool([binary, "config", "--json"], in: root.path + "/demo")
             #expect(config.status == 0, "\(config.stderr)")
             try check(config.stdout, against: "config")
 
-            let missing = try runTool([binary, "verify", "/nonexistent/layer", "--json"])
+            let missing = try await runTool([binary, "verify", "/nonexistent/layer", "--json"])
             #expect(missing.status == 1)
             try check(missing.stdout, against: "error")
             #expect(missing.stderr.contains("Error: /nonexistent/layer"), "and in words on stderr: \(missing.stderr)")
-            let usage = try runTool([binary, "invoke", "--memory", "5", "--json"])
+            let usage = try await runTool([binary, "invoke", "--memory", "5", "--json"])
             #expect(usage.status == 64)
             try check(usage.stdout, against: "error")
         }
@@ -188,8 +188,8 @@ struct JSONOutputTests {
                 try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
                 try Data("#!/bin/sh\n".utf8).write(to: tree.appendingPathComponent("bootstrap"))
                 let zip = root.path + "/layer.zip"
-                #expect(try runTool([binary, "package", tree.path, "-o", zip, "--quiet"]).status == 0)
-                let publish = try runTool(
+                #expect(try await runTool([binary, "package", tree.path, "-o", zip, "--quiet"]).status == 0)
+                let publish = try await runTool(
                     [binary, "publish", zip, "--layer-name", "picolisp", "--arch", "x86_64", "--json"], environment: env
                 )
                 #expect(publish.status == 0, "\(publish.stderr)")
@@ -202,17 +202,17 @@ struct JSONOutputTests {
                     binary, "deploy", "--function", "json-fn", "--code", function.path, "--with-published-layer",
                     "--create", "--role", MotoServer.functionRoleArn, "--json",
                 ]
-                let dry = try runTool(deploy + ["--dry-run"], environment: env)
+                let dry = try await runTool(deploy + ["--dry-run"], environment: env)
                 #expect(dry.status == 0, "\(dry.stderr)")
                 try check(dry.stdout, against: "deploy")
-                let created = try runTool(deploy, environment: env)
+                let created = try await runTool(deploy, environment: env)
                 #expect(created.status == 0, "\(created.stderr)")
                 try check(created.stdout, against: "deploy")
 
-                let whoami = try runTool([binary, "whoami", "--json"], environment: env)
+                let whoami = try await runTool([binary, "whoami", "--json"], environment: env)
                 #expect(whoami.status == 0, "\(whoami.stderr)")
                 try check(whoami.stdout, against: "whoami")
-                let layers = try runTool([binary, "layers", "--json"], environment: env)
+                let layers = try await runTool([binary, "layers", "--json"], environment: env)
                 #expect(layers.status == 0, "\(layers.stderr)")
                 try check(layers.stdout, against: "layers")
             }

@@ -23,6 +23,20 @@ func runTool(_ arguments: [String], in directory: String? = nil, environment: [S
         stderr: String(decoding: result.stderr, as: UTF8.self))
 }
 
+/// `runTool` for async tests: the waiting happens on a thread of its own, never on one of the few cooperative
+/// threads (blocking those starves every other test running at the same time, e.g. a read timeout's timer).
+@discardableResult
+func runTool(_ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil) async throws
+    -> ToolRun
+{
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(
+                with: Result { try runTool(arguments, in: directory, environment: environment) as ToolRun })
+        }
+    }
+}
+
 /// The `picolayer` executable built beside the test bundle.
 func picolayerExecutable() throws -> String {
     var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

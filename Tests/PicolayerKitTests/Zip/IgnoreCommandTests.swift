@@ -109,7 +109,7 @@ struct IgnoreCommandTests {
         #expect(ruled.entries == 9)
         var environment = ProcessInfo.processInfo.environment
         environment["SOURCE_DATE_EPOCH"] = "1700000000"
-        let run = try runTool(
+        let run = try await runTool(
             [try picolayerExecutable(), "package", "layer", "-o", "cli.zip", "--json"], in: scratch.path,
             environment: environment)
         #expect(run.status == 0, "\(run.stderr)")

@@ -73,13 +73,13 @@ struct InterruptedPackageTests {
             for name in [stale, live] {
                 try Data(repeating: 0x50, count: 4096).write(to: tree.appendingPathComponent(name))
             }
-            let run = try runTool(
+            let run = try await runTool(
                 [try picolayerExecutable(), "package", tree.path, "-o", tree.appendingPathComponent("out.zip").path])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(
                 run.stdout.contains(".out.zip.tmp-1-0 was left out")
                     || run.stderr.contains(".out.zip.tmp-1-0 was left out"))
-            let listing = try runTool(["zipinfo", "-1", tree.appendingPathComponent("out.zip").path])
+            let listing = try await runTool(["zipinfo", "-1", tree.appendingPathComponent("out.zip").path])
             #expect(listing.stdout.split(separator: "\n") == ["main.l"])
             #expect(!FileManager.default.fileExists(atPath: tree.appendingPathComponent(stale).path))
             #expect(FileManager.default.fileExists(atPath: tree.appendingPathComponent(live).path))

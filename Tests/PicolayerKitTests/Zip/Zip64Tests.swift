@@ -48,14 +48,14 @@ struct Zip64Tests {
         let end = try endRecord(zip)
         #expect(end.entries == 0xFFFF && end.hasZip64Locator)
 
-        let python = try runTool([
+        let python = try await runTool([
             "python3", "-c",
             "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(len(z.infolist()), z.testzip())", zip,
         ])
         #expect(python.stdout == "\(count) None\n", "\(python.stderr)")
-        let unzip = try runTool(["unzip", "-tq", zip])
+        let unzip = try await runTool(["unzip", "-tq", zip])
         #expect(unzip.status == 0, "\(unzip.stdout + unzip.stderr)")
-        let sevenZip = try runTool(["7z", "t", zip])
+        let sevenZip = try await runTool(["7z", "t", zip])
         #expect(sevenZip.status == 0 && sevenZip.stdout.contains("Everything is Ok"))
         #expect(try ZipReader(contentsOf: URL(fileURLWithPath: zip)).entries.count == count)
     }
@@ -95,9 +95,9 @@ struct Zip64Tests {
                     crc = zlib.crc32(block, crc)
             print(crc == big.CRC)
             """
-        let python = try runTool(["python3", "-c", script, zip])
+        let python = try await runTool(["python3", "-c", script, zip])
         #expect(python.stdout == "\(size) 0 True after the big one\nTrue\n", "\(python.stderr)")
-        let list = try runTool(["unzip", "-l", zip])
+        let list = try await runTool(["unzip", "-l", zip])
         #expect(list.status == 0 && list.stdout.contains("\(size)  "), "\(list.stdout)")
         let reader = try ZipReader(contentsOf: URL(fileURLWithPath: zip))
         let after = try #require(reader.entry(named: "b-after.l"))

@@ -43,7 +43,7 @@ struct ZipErrorTests {
         _ = try await ZipWriter().write(
             directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: zip))
         let before = try Data(contentsOf: URL(fileURLWithPath: zip))
-        #expect(try runTool(["mkfifo", scratch.path + "/tree/pipe"]).status == 0)
+        await #expect(try await runTool(["mkfifo", scratch.path + "/tree/pipe"]).status == 0)
         await #expect(throws: ZipError.unsupportedFileType(path: scratch.path + "/tree/pipe", type: "named pipe")) {
             try await ZipWriter().write(
                 directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: zip))

@@ -104,13 +104,13 @@ struct ZipWriterTests {
         let report = try await ZipWriter().write(
             directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: zip))
 
-        let unzip = try runTool(["unzip", "-t", zip])
+        let unzip = try await runTool(["unzip", "-t", zip])
         #expect(unzip.status == 0, "unzip -t: \(unzip.stdout)\(unzip.stderr)")
         #expect(unzip.stdout.contains("No errors detected"))
-        let sevenZip = try runTool(["7z", "t", zip])
+        let sevenZip = try await runTool(["7z", "t", zip])
         #expect(sevenZip.status == 0 && sevenZip.stdout.contains("Everything is Ok"), "7z: \(sevenZip.stdout)")
 
-        let info = try runTool(["zipinfo", zip])
+        let info = try await runTool(["zipinfo", zip])
         #expect(info.status == 0)
         let lines = info.stdout.split(separator: "\n").map(String.init)
         func line(_ suffix: String) -> String? { lines.first { $0.hasSuffix(" " + suffix) } }
@@ -156,7 +156,7 @@ struct ZipWriterTests {
         case "7z": arguments = ["7z", "x", "-snl", "-snld", "-o" + out, zip]
         default: arguments = ["unzip", "-q", zip, "-d", out]
         }
-        let run = try runTool(arguments)
+        let run = try await runTool(arguments)
         #expect(run.status == 0, "\(tool): \(run.stdout)\(run.stderr)")
         try expectSameTree(scratch.path + "/tree", out, absoluteLinksReRooted: tool == "7z")
     }
@@ -182,7 +182,7 @@ struct ZipWriterTests {
         let a = try Data(contentsOf: URL(fileURLWithPath: scratch.path + "/1.zip"))
         let b = try Data(contentsOf: URL(fileURLWithPath: scratch.path + "/2.zip"))
         #expect(a == b)
-        let sha = try runTool(["sha256sum", scratch.path + "/1.zip"])
+        let sha = try await runTool(["sha256sum", scratch.path + "/1.zip"])
         #expect(sha.stdout.hasPrefix(first.sha256))
         #expect(Data(base64Encoded: first.codeSha256)?.map { String(format: "%02x", $0) }.joined() == first.sha256)
     }
@@ -219,7 +219,7 @@ struct ZipWriterTests {
         _ = try await ZipWriter(options: ZipOptions(level: 0)).write(
             directory: scratch.url.appendingPathComponent("tree"), to: URL(fileURLWithPath: stored))
         #expect(try inspectWithPython(stored).entries.allSatisfy { $0.method == 0 })
-        #expect(try runTool(["unzip", "-t", stored]).status == 0)
+        await #expect(try await runTool(["unzip", "-t", stored]).status == 0)
     }
 
     @Test("our reader lists what we wrote and inflates entries, links and modes included")

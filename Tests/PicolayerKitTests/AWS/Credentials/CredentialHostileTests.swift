@@ -67,7 +67,7 @@ struct CredentialHostileTests {
             try await withAWSHome(
                 credentials: "[default]\naws_access_key_id = AKIAOK\nsecret-pasted-alone\naws_secret_access_key = s\n"
             ) { home in
-                let run = try runTool(
+                let run = try await runTool(
                     [try picolayerExecutable(), "whoami", "--endpoint-url", server.endpoint],
                     environment: ["PATH": "/usr/bin:/bin", "HOME": home, "AWS_EC2_METADATA_DISABLED": "true"])
                 #expect(run.status == 0, "\(run.stderr)")
