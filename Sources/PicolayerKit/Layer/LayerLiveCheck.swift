@@ -42,8 +42,10 @@ public enum LayerLiveCheck {
         if sandbox == nil {
             logger.warning("\(LiveCheckSandbox.unavailableNotice)")
         }
+        // A cold start takes milliseconds; 30 s leaves room for a loaded CI runner (10 s was hit with two cores
+        // busy) while still bounding a runtime that never answers.
         let configuration = FunctionConfiguration(
-            handler: "echo.handler", taskRoot: taskRoot.path, layerDirectory: copy.path, timeout: .seconds(10))
+            handler: "echo.handler", taskRoot: taskRoot.path, layerDirectory: copy.path, timeout: .seconds(30))
         let result = try await LocalLambda.with(configuration) { lambda in
             try await lambda.invoke(Array(event.utf8))
         }
