@@ -5,16 +5,18 @@ import NIOHTTP1
 
 /// `serve --http`: plain HTTP on 127.0.0.1, as a function URL would front the function. Every method and path
 /// is turned into a payload format 2.0 event (``FunctionURL/event(_:)``), and the function's answer back into
-/// HTTP (``FunctionURL/response(payload:isError:)``).
+/// HTTP (``FunctionURL/response(payload:isError:)``); with `format: .v1`, as API Gateway's REST API would
+/// (``RESTProxy``).
 public struct FunctionURLServer: Sendable {
     private let server: HTTPServer
     public var port: Int { server.port }
 
     public static func start(
-        pool: LocalLambdaPool, port: Int = 0, limits: ServeLimits = ServeLimits(), logger: Logger = .silent
+        pool: LocalLambdaPool, port: Int = 0, format: HTTPPayloadFormat = .v2, limits: ServeLimits = ServeLimits(),
+        logger: Logger = .silent
     ) async throws(EmulatorError) -> FunctionURLServer {
         let server = try await HTTPServer.start(port: port, limits: limits) {
-            FunctionURLHandler(pool: pool, logger: logger)
+            FunctionURLHandler(pool: pool, format: format, logger: logger)
         }
         return FunctionURLServer(server: server)
     }
@@ -27,12 +29,14 @@ final class FunctionURLHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let pool: LocalLambdaPool
+    private let format: HTTPPayloadFormat
     private let logger: Logger
     // A function URL takes at most 6 MB of request; the event grows by base64 and the envelope.
     private var collector = RequestCollector(limit: RuntimeAPI.maxPayloadSize)
 
-    init(pool: LocalLambdaPool, logger: Logger) {
+    init(pool: LocalLambdaPool, format: HTTPPayloadFormat, logger: Logger) {
         self.pool = pool
+        self.format = format
         self.logger = logger
     }
 
@@ -57,21 +61,21 @@ final class FunctionURLHandler: ChannelInboundHandler, RemovableChannelHandler {
             time: Date())
         let event: [UInt8]
         do {
-            event = try FunctionURL.event(request)
+            event = try format.event(request)
         } catch {
             context.writeHTTPResponse(status: .badRequest, body: nil, keepAlive: keepAlive)
             return
         }
-        let (pool, logger) = (self.pool, self.logger)
+        let (pool, logger, format) = (self.pool, self.logger, self.format)
         let promise = context.eventLoop.makePromise(of: InvocationResult.self)
         promise.completeWithTask { try await pool.invoke(event) }
         promise.futureResult.assumeIsolated().whenComplete { outcome in
             let answer: FunctionURL.Response
             switch outcome {
-            case .success(let result): answer = FunctionURL.response(payload: result.payload, isError: result.isError)
+            case .success(let result): answer = format.response(payload: result.payload, isError: result.isError)
             case .failure(let error):
                 logger.error("serve --http: \(head.method.rawValue) \(head.uri): \(ErrorText.describe(error))")
-                answer = FunctionURL.response(payload: [], isError: true)
+                answer = format.response(payload: [], isError: true)
             }
             context.writeHTTPResponse(
                 status: HTTPResponseStatus(statusCode: answer.status),

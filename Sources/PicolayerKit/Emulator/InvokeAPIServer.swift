@@ -112,21 +112,21 @@ final class InvokeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// The request checked in Lambda's order: operation, function, size, body, client context.
+    /// The request checked in Lambda's order: operation, function and qualifier, size, body, client context.
     private func parse(head: HTTPRequestHead, event: [UInt8], overLimit: Bool) -> Result<Request, Refusal> {
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        let uriParts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let path = uriParts.first.map(String.init) ?? head.uri
         guard head.method == .POST, let (name, streaming) = Self.route(path) else {
             return .failure(
                 Refusal(
                     status: .notFound, type: "UnknownOperationException",
                     message: "No such operation: \(head.method.rawValue) \(path)"))
         }
-        let decodedName = name.percentDecoded ?? name
-        guard functionNames.contains(decodedName) else {
-            return .failure(
-                Refusal(
-                    status: .notFound, type: "ResourceNotFoundException",
-                    message: "Function not found: \(decodedName)"))
+        let query = uriParts.count > 1 ? String(uriParts[1]) : nil
+        switch InvokeTarget.parse(functionName: name.percentDecoded ?? name, query: query) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let target):
+            if let refusal = target.refusal(servedNames: functionNames) { return .failure(refusal) }
         }
         let invocationType = head.headers.first(name: InvokeAPI.Header.invocationType) ?? "RequestResponse"
         // A body over the synchronous limit was dropped while it arrived (overLimit); Event has a lower one.

@@ -7,6 +7,8 @@ import PicolayerKit
     import Glibc
 #endif
 
+extension HTTPPayloadFormat: ExpressibleByArgument {}
+
 extension Picolayer {
     /// `picolayer serve`: the Lambda Invoke API on 127.0.0.1 for aws-cli, boto3 and curl.
     struct Serve: AsyncParsableCommand {
@@ -29,6 +31,13 @@ extension Picolayer {
                 "Also serve plain HTTP on 127.0.0.1:PORT as a function URL would: each request an event of payload "
                     + "format 2.0, the answer back as HTTP (0: any free port; docs/http.md).", valueName: "port"))
         var http: Int?
+
+        @Option(
+            name: .customLong("http-payload"),
+            help: ArgumentHelp(
+                "The front door --http plays: 2.0, a function URL (and API Gateway's HTTP API); 1.0, API Gateway's "
+                    + "REST API with a Lambda proxy integration.", valueName: "format"))
+        var httpPayload: HTTPPayloadFormat = .v2
 
         @Flag(help: "After a change to the code or the layer, the next invocation starts a fresh runtime.")
         var watch = false
@@ -83,7 +92,8 @@ extension Picolayer {
             let server = try await InvokeAPIServer.start(pool: pool, port: port, limits: limits, logger: logger)
             let url = "http://127.0.0.1:\(server.port)/2015-03-31/functions/\(configuration.functionName)/invocations"
             let front = try await http.asyncMap { port in
-                try await FunctionURLServer.start(pool: pool, port: port, limits: limits, logger: logger)
+                try await FunctionURLServer.start(
+                    pool: pool, port: port, format: httpPayload, limits: limits, logger: logger)
             }
             let httpURL = front.map { "http://127.0.0.1:\($0.port)/" }
             if json {

@@ -115,6 +115,15 @@ struct EmulatorConformanceTests {
                 out["missing"] = "no error"
             except client.exceptions.ResourceNotFoundException as error:
                 out["missing"] = error.response["Error"]["Code"]
+            r = client.invoke(FunctionName="test-fn", Qualifier="$LATEST", Payload=b'{"x":6}')
+            out["latest"] = {"status": r["StatusCode"], "version": r.get("ExecutedVersion")}
+            r = client.invoke(FunctionName="arn:aws:lambda:eu-west-3:123456789012:function:test-fn", Payload=b"{}")
+            out["arn"] = r["StatusCode"]
+            try:
+                client.invoke(FunctionName="test-fn", Qualifier="prod", Payload=b"{}")
+                out["alias"] = "no error"
+            except client.exceptions.ResourceNotFoundException as error:
+                out["alias"] = error.response["Error"]["Code"]
             r = client.invoke_with_response_stream(FunctionName="test-fn", Payload=b'{"x":5}', LogType="Tail")
             events = list(r["EventStream"])
             out["stream"] = {"status": r["StatusCode"],
@@ -162,6 +171,10 @@ struct EmulatorConformanceTests {
         #expect(out["event"] as? Int == 202)
         #expect(out["dry"] as? Int == 204)
         #expect(out["missing"] as? String == "ResourceNotFoundException")
+        #expect((out["latest"] as? [String: Any])?["status"] as? Int == 200)
+        #expect((out["latest"] as? [String: Any])?["version"] as? String == "$LATEST")
+        #expect(out["arn"] as? Int == 200)
+        #expect(out["alias"] as? String == "ResourceNotFoundException")
     }
 
     @Test("serve answers curl's RIE-style request, passes the trace id, refuses bad client context and big events")

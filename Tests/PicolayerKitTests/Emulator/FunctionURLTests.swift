@@ -27,11 +27,19 @@ struct FunctionURLTests {
         """
 
     func withServer(_ body: (String) async throws -> Void) async throws {
+        try await Self.withServer(handler: Self.handler, body)
+    }
+
+    /// `picolayer serve --http 0` on `handler` (with `arguments` added), and the base URL of its HTTP front door.
+    static func withServer(handler: String, arguments: [String] = [], _ body: (String) async throws -> Void)
+        async throws
+    {
         let binary = try picolayerExecutable()
         try await withTemporaryDirectory { root in
-            try Data(Self.handler.utf8).write(to: root.appendingPathComponent("main.l"))
+            try Data(handler.utf8).write(to: root.appendingPathComponent("main.l"))
             let serve = try WatchTests.Running(
-                binary, ["serve", "--handler", "main.handler", "--port", "0", "--http", "0", "--json"], in: root.path,
+                binary, ["serve", "--handler", "main.handler", "--port", "0", "--http", "0", "--json"] + arguments,
+                in: root.path,
                 environment: [
                     "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
                     "XDG_CACHE_HOME": root.path + "/cache",
