@@ -87,17 +87,23 @@ public enum FunctionURL {
     static func queryParameters(_ query: String) -> [String: String]? {
         guard !query.isEmpty else { return nil }
         var parameters: [String: String] = [:]
-        for pair in query.split(separator: "&") where !pair.isEmpty {
-            let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                let spaced = String(text).replacing("+", with: " ")
-                return spaced.percentDecoded ?? spaced
-            }
-            let name = decode(halves[0])
-            let value = halves.count > 1 ? decode(halves[1]) : ""
+        for (name, value) in queryPairs(query) {
             parameters[name] = parameters[name].map { $0 + "," + value } ?? value
         }
         return parameters
+    }
+
+    /// `a=1&a=2&b` as `[("a", "1"), ("a", "2"), ("b", "")]`, in order and decoded (`+` is a space), as both
+    /// front doors read a query.
+    static func queryPairs(_ query: String) -> [(name: String, value: String)] {
+        func decode(_ text: Substring) -> String {
+            let spaced = String(text).replacing("+", with: " ")
+            return spaced.percentDecoded ?? spaced
+        }
+        return query.split(separator: "&").map { pair in
+            let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (decode(halves[0]), halves.count > 1 ? decode(halves[1]) : "")
+        }
     }
 
     /// `03/Dec/2026:09:00:00 +0000`, the request context's `time`.

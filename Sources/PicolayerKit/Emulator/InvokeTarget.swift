@@ -28,7 +28,7 @@ struct InvokeTarget: Equatable {
         } else if parts.count > 2 {
             return .failure(invalid("\(functionName) is not a function name or ARN"))
         }
-        let given = queryValue("Qualifier", in: query)
+        let given = FunctionURL.queryPairs(query ?? "").first { $0.name == "Qualifier" }?.value
         if let given, let derived, given != derived {
             return .failure(
                 invalid("The derived qualifier from the function name does not match the specified qualifier."))
@@ -55,16 +55,5 @@ struct InvokeTarget: Equatable {
 
     private static func invalid(_ message: String) -> InvokeAPIHandler.Refusal {
         InvokeAPIHandler.Refusal(status: .badRequest, type: "InvalidParameterValueException", message: message)
-    }
-
-    /// The first value of `key` in a query string, percent-decoded (`+` stays a plus, as AWS reads it).
-    static func queryValue(_ key: String, in query: String?) -> String? {
-        guard let query else { return nil }
-        for pair in query.split(separator: "&") {
-            let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard halves.count == 2, halves[0] == key else { continue }
-            return String(halves[1]).percentDecoded ?? String(halves[1])
-        }
-        return nil
     }
 }

@@ -42,7 +42,7 @@ enum RESTProxy {
         }
         var parameters: [String: JSONValue] = [:]
         var multiParameters: [String: [String]] = [:]
-        for (name, value) in queryPairs(query) {
+        for (name, value) in FunctionURL.queryPairs(query) {
             parameters[name] = .string(value)
             multiParameters[name, default: []].append(value)
         }
@@ -77,18 +77,6 @@ enum RESTProxy {
             "isBase64Encoded": .bool(text == nil && !request.body.isEmpty),
         ]
         return try JSONValue.object(event).encoded()
-    }
-
-    /// `a=1&a=2&b` as `[("a", "1"), ("a", "2"), ("b", "")]`, decoded (`+` is a space).
-    static func queryPairs(_ query: String) -> [(String, String)] {
-        query.split(separator: "&").map { pair in
-            let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                let spaced = String(text).replacing("+", with: " ")
-                return spaced.percentDecoded ?? spaced
-            }
-            return (decode(halves[0]), halves.count > 1 ? decode(halves[1]) : "")
-        }
     }
 
     static let internalError = FunctionURL.Response(
