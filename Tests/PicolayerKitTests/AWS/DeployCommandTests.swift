@@ -31,13 +31,13 @@ struct DeployCommandTests {
                     "--endpoint-url", moto.endpoint, "--layer", layer, "--memory", "256", "--env", "STAGE=dev",
                     "--env", "URL=https://example.com/?a=b", "--json",
                 ]
-                let missing = try MotoServer.runCapturingFiles(
+                let missing = try await MotoServer.runCapturingFiles(
                     arguments, environment: environment(home: home, keys(moto)))
                 #expect(missing.status != 0)
                 #expect(missing.stderr.contains("function cli-fn does not exist in us-east-1"), "\(missing.stderr)")
                 #expect(missing.stderr.contains("--create --role"))
 
-                let created = try MotoServer.runCapturingFiles(
+                let created = try await MotoServer.runCapturingFiles(
                     arguments + ["--create", "--role", MotoServer.functionRoleArn, "--publish-version"],
                     environment: environment(home: home, keys(moto)))
                 #expect(created.status == 0, "\(created.stdout)\(created.stderr)")
@@ -53,7 +53,7 @@ struct DeployCommandTests {
                 #expect(state.memorySize == 256)
                 #expect(state.codeSha256 == json["codeSha256"] as? String)
 
-                let again = try MotoServer.runCapturingFiles(
+                let again = try await MotoServer.runCapturingFiles(
                     Array(arguments.dropLast()), environment: environment(home: home, keys(moto)))
                 #expect(again.status == 0, "\(again.stderr)")
                 #expect(again.stdout.contains("code          unchanged"), "\(again.stdout)")
@@ -73,7 +73,7 @@ struct DeployCommandTests {
                 try FileManager.default.createDirectory(atPath: folder + "/.git", withIntermediateDirectories: true)
                 try Data("[core]\n".utf8).write(to: URL(fileURLWithPath: folder + "/.git/config"))
                 try Data("old\n".utf8).write(to: URL(fileURLWithPath: folder + "/main.l.bak"))
-                let run = try MotoServer.runCapturingFiles(
+                let run = try await MotoServer.runCapturingFiles(
                     [
                         binary, "deploy", "--function", "dry-fn", "--code", folder, "--region", "us-east-1",
                         "--endpoint-url", moto.endpoint, "--create", "--role", MotoServer.functionRoleArn,
@@ -97,7 +97,7 @@ struct DeployCommandTests {
             let files = roleProfiles(moto)
             try await withAWSHome(credentials: files.credentials, config: files.config) { home in
                 try await withFunctionFolder { folder in
-                    let run = try MotoServer.runCapturingFiles(
+                    let run = try await MotoServer.runCapturingFiles(
                         [
                             binary, "deploy", "--function", "role-fn", "--code", folder, "--create", "--role",
                             MotoServer.functionRoleArn, "--profile", "deployer", "--verbose",
@@ -116,15 +116,15 @@ struct DeployCommandTests {
     }
 
     @Test("--create without --role and a malformed --env are refused before anything is sent")
-    func validation() throws {
+    func validation() async throws {
         let binary = try picolayerExecutable()
-        let noRole = try MotoServer.runCapturingFiles(
+        let noRole = try await MotoServer.runCapturingFiles(
             [binary, "deploy", "--function", "f", "--code", ".", "--region", "us-east-1", "--create"],
             environment: environment(home: "/nonexistent", [:]))
         #expect(noRole.status != 0)
         #expect(noRole.stderr.contains("--create needs --role"), "\(noRole.stderr)")
 
-        let badEnv = try MotoServer.runCapturingFiles(
+        let badEnv = try await MotoServer.runCapturingFiles(
             [binary, "deploy", "--function", "f", "--code", ".", "--region", "us-east-1", "--env", "=x"],
             environment: environment(home: "/nonexistent", [:]))
         #expect(badEnv.status != 0)

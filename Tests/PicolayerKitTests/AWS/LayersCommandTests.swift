@@ -28,7 +28,7 @@ struct LayersCommandTests {
                 "AWS_ENDPOINT_URL": moto.endpoint, "AWS_ACCESS_KEY_ID": moto.credentials.accessKeyId,
                 "AWS_SECRET_ACCESS_KEY": moto.credentials.secretAccessKey, "AWS_EC2_METADATA_DISABLED": "true",
             ]
-            let json = try MotoServer.runCapturingFiles(
+            let json = try await MotoServer.runCapturingFiles(
                 [binary, "layers", "--regions", "us-east-1,eu-west-1", "--json"], environment: environment)
             #expect(json.status == 0, "\(json.stdout)\(json.stderr)")
             #expect(json.stdout.hasSuffix("}\n") && json.stdout.filter { $0 == "\n" }.count == 1)
@@ -48,7 +48,7 @@ struct LayersCommandTests {
                 #expect((versions.first?["created"] as? String)?.isEmpty == false)
             }
 
-            let table = try MotoServer.runCapturingFiles(
+            let table = try await MotoServer.runCapturingFiles(
                 [binary, "layers", "--region", "eu-west-1", "--layer-name", "picolisp"], environment: environment)
             #expect(table.status == 0, "\(table.stderr)")
             let lines = table.stdout.split(separator: "\n")
@@ -58,7 +58,7 @@ struct LayersCommandTests {
             #expect(lines.dropFirst().first?.contains(":layer:picolisp:2") == true)
 
             try await ClosedPort.with { port in
-                let failed = try MotoServer.runCapturingFiles(
+                let failed = try await MotoServer.runCapturingFiles(
                     [
                         binary, "layers", "--region", "us-east-1", "--json", "--endpoint-url",
                         "http://127.0.0.1:\(port)",

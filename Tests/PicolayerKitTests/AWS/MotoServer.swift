@@ -142,6 +142,16 @@ struct MotoServer {
         return run.stdout
     }
 
+    /// `runCapturingFiles` for async tests, waiting on a thread of its own (see ``onOwnThread(_:)``).
+    static func runCapturingFiles(_ arguments: [String], environment: [String: String]? = nil) async throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
+        try await onOwnThread {
+            try runCapturingFiles(arguments, environment: environment)
+                as (status: Int32, stdout: String, stderr: String)
+        }
+    }
+
     /// Runs a program (looked up on PATH) to completion, its output captured in files rather than pipes.
     static func runCapturingFiles(_ arguments: [String], environment: [String: String]? = nil) throws -> (
         status: Int32, stdout: String, stderr: String

@@ -20,7 +20,7 @@ struct PublishCommandTests {
                     "--endpoint-url", moto.endpoint,
                 ]
                 let wrongSecret = moto.credentials.secretAccessKey + "x"
-                let denied = try MotoServer.runCapturingFiles(
+                let denied = try await MotoServer.runCapturingFiles(
                     arguments,
                     environment: environment(
                         home: home,
@@ -30,7 +30,7 @@ struct PublishCommandTests {
                 #expect(denied.stdout.contains("Check the secret access key"))
                 #expect(!(denied.stdout + denied.stderr).contains(wrongSecret))
 
-                let published = try MotoServer.runCapturingFiles(
+                let published = try await MotoServer.runCapturingFiles(
                     arguments + ["--json"],
                     environment: environment(
                         home: home,
@@ -55,7 +55,7 @@ struct PublishCommandTests {
         let binary = try picolayerExecutable()
         try await withLayerFile(size: 3000) { zip in
             let home = (zip as NSString).deletingLastPathComponent
-            let run = try MotoServer.runCapturingFiles(
+            let run = try await MotoServer.runCapturingFiles(
                 [
                     binary, "publish", zip, "--layer-name", "dry", "--regions", "eu-west-1,us-east-2", "--arch",
                     "arm64", "--public", "--function", "app", "--dry-run",
@@ -85,7 +85,7 @@ struct PublishCommandTests {
         let binary = try picolayerExecutable()
         try await withLayerFile(size: 100) { zip in
             let home = (zip as NSString).deletingLastPathComponent
-            let run = try MotoServer.runCapturingFiles(
+            let run = try await MotoServer.runCapturingFiles(
                 [binary, "publish", zip, "--layer-name", "x", "--region", "us-east-1", "--arch", "x86_64"],
                 environment: environment(home: home, [:]))
             #expect(run.status != 0)
@@ -96,8 +96,8 @@ struct PublishCommandTests {
     }
 
     @Test("an invalid layer name is refused before anything else")
-    func invalidLayerName() throws {
-        let run = try MotoServer.runCapturingFiles(
+    func invalidLayerName() async throws {
+        let run = try await MotoServer.runCapturingFiles(
             [try picolayerExecutable(), "publish", "--layer-name", "bad name!", "--region", "us-east-1"],
             environment: environment(home: "/nonexistent", [:]))
         #expect(run.status != 0)

@@ -161,7 +161,6 @@ struct DownloadHostileTests {
             let server = try await StallingServer(
                 answer: "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + String(repeating: "x", count: 13_000))
             let url = try #require(URL(string: "http://127.0.0.1:\(server.port)/pil21.tgz"))
-            let started = ContinuousClock.now
             let error = await #expect(throws: BuildError.self) {
                 try await within(.seconds(60)) {
                     var lock = Lockfile()
@@ -171,8 +170,9 @@ struct DownloadHostileTests {
                 }
             }
             await server.stop()
-            // Generous: a bound on hanging, not a speed target (a loaded 2-core CI machine took 20 s once).
-            #expect(ContinuousClock.now - started < .seconds(55))
+            // The message shows that the 1 s read timeout ended the download, not `within`'s 60 s cap (whose error
+            // is not a BuildError). No wall-clock bound: when other tests block the cooperative threads, the
+            // error's delivery waits for them (73 s was seen in CI) though the timeout fired on time.
             #expect(
                 error?.localizedDescription.contains("sent nothing for 1.0 seconds") == true,
                 "\(String(describing: error))")

@@ -29,11 +29,15 @@ func runTool(_ arguments: [String], in directory: String? = nil, environment: [S
 func runTool(_ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil) async throws
     -> ToolRun
 {
+    try await onOwnThread { try runTool(arguments, in: directory, environment: environment) as ToolRun }
+}
+
+/// Runs blocking work (waiting for a process) on a thread of its own and waits for it without holding one of
+/// the cooperative threads: there are as many of those as cores (two here), and a test that blocks them stalls
+/// every timer and continuation of the tests running beside it.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread {
-            continuation.resume(
-                with: Result { try runTool(arguments, in: directory, environment: environment) as ToolRun })
-        }
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
 }
 

@@ -231,7 +231,7 @@ struct RoleCredentialsTests {
                     "AWS_ENDPOINT_URL": moto.endpoint, "AWS_EC2_METADATA_DISABLED": "true",
                 ]
                 let binary = try picolayerExecutable()
-                let text = try MotoServer.runCapturingFiles(
+                let text = try await MotoServer.runCapturingFiles(
                     [binary, "whoami", "--profile", "deployer"], environment: environment)
                 #expect(text.status == 0, "\(text.stderr)")
                 #expect(text.stdout.contains("Account: \(MotoServer.account)"))
@@ -239,14 +239,14 @@ struct RoleCredentialsTests {
                 #expect(text.stdout.contains("Source:  assume role \(MotoServer.deployerRoleArn) (profile deployer"))
                 #expect(text.stdout.contains("Expires: "))
 
-                let json = try MotoServer.runCapturingFiles(
+                let json = try await MotoServer.runCapturingFiles(
                     [binary, "whoami", "--profile", "chained", "--json"], environment: environment)
                 #expect(json.status == 0, "\(json.stderr)")
                 let decoded = try JSONDecoder().decode(WhoamiReport.self, from: Data(json.stdout.utf8))
                 #expect(decoded.arn.hasSuffix("assumed-role/picolayer-deployer/second-hop"))
                 #expect(decoded.account == MotoServer.account)
 
-                let missing = try MotoServer.runCapturingFiles(
+                let missing = try await MotoServer.runCapturingFiles(
                     [binary, "whoami", "--profile", "nobody"], environment: environment)
                 #expect(missing.status == 1)
                 #expect(missing.stderr.contains("no AWS credentials found"))

@@ -21,7 +21,7 @@ struct WhoamiSourcesTests {
                     "AWS_WEB_IDENTITY_TOKEN_FILE": token, "AWS_ROLE_ARN": MotoServer.deployerRoleArn,
                     "AWS_ROLE_SESSION_NAME": "gha-run-7",
                 ]) { $1 }
-                let web = try MotoServer.runCapturingFiles([binary, "whoami"], environment: ci)
+                let web = try await MotoServer.runCapturingFiles([binary, "whoami"], environment: ci)
                 #expect(web.status == 0, "\(web.stderr)")
                 #expect(web.stdout.contains("assumed-role/picolayer-deployer/gha-run-7"))
                 #expect(
@@ -37,7 +37,7 @@ struct WhoamiSourcesTests {
                     [profile helper]
                     credential_process = \(script) \(moto.credentials.accessKeyId) \(moto.credentials.secretAccessKey)
                     """, named: ".aws/config", in: home)
-                let process = try MotoServer.runCapturingFiles(
+                let process = try await MotoServer.runCapturingFiles(
                     [binary, "whoami", "--profile", "helper"], environment: base)
                 #expect(process.status == 0, "\(process.stderr)")
                 #expect(process.stdout.contains("Account: \(MotoServer.account)"))
