@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of the PicoLisp runtime (templates/bootstrap + runtime.l + json.l), side by side with AWS's
 # awslambdaric (Python echo handler) and an original-style shell loop forking curl per request, all against
-# the same Runtime API server and events; then the JSON codec against PicoLisp's own @lib/json.l.
+# the same Runtime API server and events (latency, and CPU per event from /proc); then the JSON codec (json.l with
+# and without its C helper) against PicoLisp's own read and @lib/json.l and Python's json module.
 # Usage: Benchmarks/bench-runtime.sh [PICOLAYER_BINARY]
 # With the binary, the same runtimes also run 10,000 invocations through picolayer's own emulator
 # (`picolayer invoke --benchmark-count`), beside a minimal C loop that only speaks the protocol: the difference
@@ -56,5 +57,6 @@ if [[ -n ${1:-} && -x $1 ]]; then
     done
 fi
 echo
-echo "== bench-runtime: JSON codec on a 1,800-record SQS-like batch"
-picolisp "$home/lib.l" "$here/bench-codec.l" "$root/templates" "$work/sqs.json"
+echo "== bench-runtime: JSON codec on a 1,800-record SQS-like batch and a 40-key object"
+python3 -c 'import json; print(json.dumps({"key%02d" % i: "value number %d" % i if i % 3 else i * 1000 for i in range(40)}, separators=(",", ":")))' >"$work/small.json"
+python3 "$here/bench_codec.py" "$work/layer/picoLisp" "$work/sqs.json" "$work/small.json"

@@ -53,6 +53,37 @@ def events(n, body):
     return [Event(body, "bench-%06d" % i) for i in range(n)]
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time of a process so far, from /proc/PID/stat (fields 14 and 15, in clock ticks)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_watch(warm):
+    """watch/before_stop callbacks for run_runtime: the runtime's CPU time once `warm` events are answered and at
+    the end, so the figure leaves out start-up and warm-up."""
+    mark = {}
+
+    def watch(proc, state):
+        def poll():
+            while proc.poll() is None and "start" not in mark:
+                with state.lock:
+                    done = len(state.answered)
+                if done >= warm:
+                    mark["start"] = (cpu_seconds(proc.pid), done)
+                time.sleep(0.001)
+        threading.Thread(target=poll, daemon=True).start()
+
+    def final(proc):
+        mark["end"] = cpu_seconds(proc.pid)
+
+    return mark, watch, final
+
+
 def percentile(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100.0 * (len(values) - 1))))]
@@ -145,14 +176,18 @@ def main():
     print("event: SQS-like record, %d bytes; handler: echo" % len(body))
     print()
     colds_by_name = {}
-    print("%-28s %9s %9s %9s %10s %12s %7s" % ("runtime", "p50 ms", "p90 ms", "p99 ms", "cycle ms", "cold p50 ms", "n"))
+    print("%-28s %9s %9s %9s %10s %12s %9s %7s" % ("runtime", "p50 ms", "p90 ms", "p99 ms", "cycle ms", "cold p50 ms",
+                                                  "CPU ms/ev", "n"))
+    cpu_by_name = {}
+    p50_by_name = {}
     for entry in runtimes:
         if entry is None:
             continue
         name, root, handler, argv, n = entry
         cold = cold_p50(layer, root, handler, body, argv)
         colds_by_name[name] = cold
-        r = run_runtime(layer, root, handler, events(n, body), timeout=120, argv=argv)
+        mark, watch, final = cpu_watch(n // 10)
+        r = run_runtime(layer, root, handler, events(n, body), timeout=120, argv=argv, watch=watch, before_stop=final)
         ms = overhead(r)
         if len(ms) < n:
             print("%-28s only %d of %d invocations answered; stderr: %r" % (name, len(ms), n, r["stderr"][-300:]))
@@ -160,9 +195,23 @@ def main():
         ms = ms[n // 10:]  # the first tenth warms up
         order = sorted(r["sent"].values())
         cycle = (max(r["answer"].values()) - order[n // 10]) * 1000 / (n - n // 10)
-        print("%-28s %9.3f %9.3f %9.3f %10.3f %12.1f %7d" % (
+        cpu = float("nan")
+        if "start" in mark and mark.get("end") is not None and mark["start"][0] is not None:
+            cpu = (mark["end"] - mark["start"][0]) * 1000 / max(1, n - mark["start"][1])
+        cpu_by_name[name] = cpu
+        p50_by_name[name] = statistics.median(ms)
+        print("%-28s %9.3f %9.3f %9.3f %10.3f %12.1f %9.4f %7d" % (
             name, statistics.median(ms), percentile(ms, 90), percentile(ms, 99), cycle,
-            cold, len(ms)))
+            cold, cpu, len(ms)))
+    ours, peer = "picolayer runtime.l", "awslambdaric (Python)"
+    if ours in cpu_by_name and peer in cpu_by_name:
+        print()
+        print("runtime CPU per event (user+sys from /proc): %.4f ms vs awslambdaric %.4f ms = %.2fx (goal <= 0.25)" % (
+            cpu_by_name[ours], cpu_by_name[peer], cpu_by_name[ours] / cpu_by_name[peer]))
+        print("turn p50 at the Runtime API: %.3f ms vs awslambdaric %.3f ms = %.2fx (goal <= 0.70)" % (
+            p50_by_name[ours], p50_by_name[peer], p50_by_name[ours] / p50_by_name[peer]))
+        print("cold start p50: %.1f ms vs awslambdaric %.1f ms = %.3fx (goal <= 0.20)" % (
+            colds_by_name[ours], colds_by_name[peer], colds_by_name[ours] / colds_by_name[peer]))
     if len(sys.argv) > 3:
         library_costs(sys.argv[3], pl_root, body, colds_by_name.get("awslambdaric (Python)"), work)
 

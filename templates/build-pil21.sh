@@ -4,7 +4,8 @@
 #
 # Run by `picolayer build`, inside a container (--engine docker|podman) or on this machine (--engine none).
 # SOURCE is a pil21 tarball or an unpacked pil21 folder (never written to); OUT receives
-#   OUT/pil21/  the pil21 tree with bin/picolisp, lib/ext.so and lib/ht.so built and stripped
+#   OUT/pil21/  the pil21 tree with bin/picolisp, lib/ext.so and lib/ht.so built and stripped, and
+#               lib/picolayer.so, the runtime's JSON helper, from picolayer.c beside this script (when it is there)
 #   OUT/deps/   the shared libraries those binaries load, other than glibc's own, as found by ldd
 # Environment:
 #   PICOLAYER_INSTALL_TOOLCHAIN=1  install what is missing of clang, llvm, make, libffi and readline headers
@@ -251,6 +252,9 @@ if [ "$CHECK_ONLY" = 1 ]; then
     exit 0
 fi
 
+HELPER=$(dirname "$0")/picolayer.c
+case $HELPER in /*) ;; *) HELPER=$PWD/$HELPER ;; esac
+
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT INT TERM
 
@@ -287,6 +291,13 @@ for built in ../bin/picolisp ../lib/ext.so ../lib/ht.so; do
     [ -f "$built" ] || { say "make did not produce $built" >&2; exit 4; }
 done
 rm -f ./*.bc ./picolisp.s
+# The runtime's JSON helper, with the same compiler (json.l falls back to PicoLisp alone without it).
+if [ -f "$HELPER" ]; then
+    say "cc picolayer.c -> lib/picolayer.so"
+    "$CC" -O2 -fPIC -shared -s -o ../lib/picolayer.so "$HELPER"
+else
+    say "no picolayer.c beside this script: the layer's JSON codec runs in PicoLisp alone"
+fi
 cd "$WORK"
 
 mkdir -p "$OUT/deps"
@@ -295,7 +306,7 @@ cp -R "$WORK/pil21" "$OUT/pil21"
 
 # Shared libraries the binaries load, except glibc's own (the target image always has those).
 if command -v ldd >/dev/null 2>&1; then
-    ldd "$OUT/pil21/bin/picolisp" "$OUT/pil21/lib/ext.so" "$OUT/pil21/lib/ht.so" 2>/dev/null \
+    ldd "$OUT/pil21/bin/picolisp" "$OUT/pil21/lib/"*.so 2>/dev/null \
         | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u | while read -r soname path; do
             case $soname in
                 libc.so.*|libm.so.*|libdl.so.*|libpthread.so.*|librt.so.*|libutil.so.*|ld-linux*) ;;

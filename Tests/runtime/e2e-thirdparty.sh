@@ -32,6 +32,15 @@ else
 fi
 layer=$work/project/build/layer
 
+# The JSON codec's C helper, compiled by the build with pil21's compiler, loads in the built interpreter and agrees
+# with the PicoLisp codec (the same differential suite as on Debian's picolisp).
+if [[ -f $layer/picoLisp/lib/picolayer.so ]] && (cd "$layer/picoLisp" && bin/picolisp lib.l \
+    "$here/codec-native-test.l" "$layer/picoLisp") >"$work/native.log" 2>&1; then
+    ok "the build's lib/picolayer.so loads and agrees with json.l's PicoLisp code ($(tail -1 "$work/native.log"))"
+else
+    bad "lib/picolayer.so in the built layer" "$(ls "$layer/picoLisp/lib" | tr '\n' ' ') $(tail -3 "$work/native.log")"
+fi
+
 printf '{"do":"json"}' >"$work/json.json"
 invoke json original.handler "$handlers" "$layer" "$work/json.json"
 if [[ $rc -eq 0 ]] && json_eq "$out" '{"decoded":"café","control":"a\u0001b","hex":"FF"}'; then

@@ -34,17 +34,30 @@ tally() {
 }
 
 "$here/stage-layer.sh" "$work/layer" "$home" || { echo "0 passed, 1 failed"; exit 1; }
+PURE_JSON=1 "$here/stage-layer.sh" "$work/layer-pure" "$home" || { echo "0 passed, 1 failed"; exit 1; }
 python3 "$here/gen_sqs.py" "$work/sqs.json" 1800
 
-echo "== codec (templates/json.l)"
-picolisp "$home/lib.l" "$here/codec-test.l" "$root/templates" "$work/sqs.json" >"$work/codec.log" 2>"$work/codec.err"
-grep -v '^JSON: ' "$work/codec.err" >&2
-grep '^FAIL' "$work/codec.log"
-tally codec "$work/codec.log"
+# The codec's suite twice: json.l alone (templates/ has no lib/picolayer.so) and with the C helper beside it
+# (a staged layer's picoLisp/); then the helper against the PicoLisp codec on the same inputs.
+for variant in "PicoLisp alone|$root/templates" "with lib/picolayer.so|$work/layer/picoLisp"; do
+    IFS='|' read -r name dir <<<"$variant"
+    echo "== codec (json.l, $name)"
+    picolisp "$home/lib.l" "$here/codec-test.l" "$dir" "$work/sqs.json" >"$work/codec.log" 2>"$work/codec.err"
+    grep -v '^JSON: ' "$work/codec.err" >&2
+    grep '^FAIL' "$work/codec.log"
+    tally "codec ($name)" "$work/codec.log"
+done
+echo "== codec: lib/picolayer.so against json.l's PicoLisp code"
+picolisp "$home/lib.l" "$here/codec-native-test.l" "$work/layer/picoLisp" "$work/sqs.json" >"$work/native.log" 2>&1
+grep '^FAIL\|^\[' "$work/native.log"
+tally "codec (helper against PicoLisp)" "$work/native.log"
 
-echo "== Runtime API protocol (bootstrap + runtime.l against fake_runtime_api.py)"
-python3 "$here/protocol_tests.py" "$work/layer" | tee "$work/protocol.log"
-tally protocol "$work/protocol.log"
+for variant in "with lib/picolayer.so|$work/layer" "PicoLisp alone|$work/layer-pure"; do
+    IFS='|' read -r name dir <<<"$variant"
+    echo "== Runtime API protocol (bootstrap + runtime.l against fake_runtime_api.py, $name)"
+    python3 "$here/protocol_tests.py" "$dir" | tee "$work/protocol.log"
+    tally "protocol ($name)" "$work/protocol.log"
+done
 
 echo "== end to end (picolayer invoke)"
 "$here/e2e-invoke.sh" | tee "$work/e2e.log"

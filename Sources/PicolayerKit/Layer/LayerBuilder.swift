@@ -29,7 +29,8 @@ public struct LayerBuilder: Sendable {
         let script = try await preflight(templates)
         let (pil, libraries) = try await fetchSources()
         let compiler = PilCompiler(configuration: configuration, runner: runner, logger: logger)
-        let build = try await compiler.compile(source: pil, script: script)
+        let build = try await compiler.compile(
+            source: pil, script: script, helper: templates.files[TemplateSet.helperSource])
 
         // Stage next to the output, so the final rename stays on one file system.
         let output = configuration.outputDirectory

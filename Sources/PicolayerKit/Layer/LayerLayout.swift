@@ -4,7 +4,7 @@
 ///     bootstrap                     0755, from templates/
 ///     lib/                          shared libraries the target image lacks (only when needed)
 ///     picoLisp/bin/picolisp
-///     picoLisp/lib.l  picoLisp/*.l  picoLisp/lib/*.l  picoLisp/lib/{ext,ht}.so  picoLisp/lib/sysdefs
+///     picoLisp/lib.l  picoLisp/*.l  picoLisp/lib/*.l  picoLisp/lib/{ext,ht,picolayer}.so  picoLisp/lib/sysdefs
 ///     picoLisp/runtime.l ...        the runtime's *.l files from templates/
 ///     picoLisp/json/  picoLisp/awscurl/   the libraries' *.l files and licences
 ///     picoLisp/COPYING              PicoLisp's licence
@@ -26,6 +26,6 @@ public enum LayerLayout {
     public static let legacyInterpreter = "bin/picolisp"
     /// The interpreter's paths that a zip's architecture is read from, in order.
     public static let interpreterPaths = [interpreter, legacyInterpreter]
-    /// The interpreter's native extensions and generated files in `picoLisp/lib/`.
-    public static let extensionLibraries = ["ext.so", "ht.so", "sysdefs"]
+    /// The interpreter's native extensions and generated files in `picoLisp/lib/`, and the runtime's JSON helper.
+    public static let extensionLibraries = ["ext.so", "ht.so", "sysdefs", "picolayer.so"]
 }

@@ -26,17 +26,20 @@ struct PilCompiler: Sendable {
 
     var builds: URL { configuration.cacheDirectory.appendingPathComponent(Self.buildsFolder) }
 
-    func key(source: FetchedSource, script: [UInt8]) -> String {
+    func key(source: FetchedSource, script: [UInt8], helper: [UInt8]? = nil) -> String {
         let place = configuration.engine == .none ? "host" : configuration.image
-        let description = [
+        var lines = [
             Self.keyVersion, "source=\(source.sha256)", "engine=\(configuration.engine.rawValue)", "image=\(place)",
             "arch=\(configuration.architecture.rawValue)", "script=\(Hashing.sha256(script))",
-        ].joined(separator: "\n")
+        ]
+        if let helper { lines.append("helper=\(Hashing.sha256(helper))") }
+        let description = lines.joined(separator: "\n")
         return Hashing.sha256(Data(description.utf8))
     }
 
-    /// The engine's argv for one build; the script and source are mounted read-only.
-    func containerArguments(source: URL, script: URL, output: URL) -> [String] {
+    /// The engine's argv for one build; the script, the runtime's C helper (when there is one) and the source are
+    /// mounted read-only.
+    func containerArguments(source: URL, script: URL, output: URL, helper: URL? = nil) -> [String] {
         var arguments =
             configuration.engineArguments + [
                 "run", "--rm", "--platform", configuration.architecture.containerPlatform,
@@ -45,6 +48,9 @@ struct PilCompiler: Sendable {
                 "-v", "\(output.path):/picolayer/out",
                 "-e", "PICOLAYER_INSTALL_TOOLCHAIN=1",
             ]
+        if let helper {
+            arguments += ["-v", "\(helper.path):/picolayer/\(TemplateSet.helperSource):ro"]
+        }
         if let owner = configuration.owner {
             arguments += ["-e", "PICOLAYER_OWNER=\(owner)"]
         }
@@ -52,8 +58,9 @@ struct PilCompiler: Sendable {
         return arguments
     }
 
-    func compile(source: FetchedSource, script: [UInt8]) async throws -> Output {
-        let key = key(source: source, script: script)
+    /// Compiles pil21 and, when `helper` is given, the runtime's C helper (`templates/picolayer.c`) beside it.
+    func compile(source: FetchedSource, script: [UInt8], helper: [UInt8]? = nil) async throws -> Output {
+        let key = key(source: source, script: script, helper: helper)
         let final = builds.appendingPathComponent(key)
         let fileManager = FileManager.default
         if fileManager.fileExists(atPath: final.appendingPathComponent("pil21/bin/picolisp").path) {
@@ -68,6 +75,8 @@ struct PilCompiler: Sendable {
         defer { try? fileManager.removeItem(at: work) }
         let scriptFile = work.appendingPathComponent(TemplateSet.buildScript)
         try Data(script).write(to: scriptFile)
+        let helperFile = helper.map { _ in work.appendingPathComponent(TemplateSet.helperSource) }
+        if let helper, let helperFile { try Data(helper).write(to: helperFile) }
         let log = work.appendingPathComponent("build.log")
         let progress = CompileProgress(logger: logger, label: "pil21")
         // The log stays whole; the console shows the compile's lines as they come (CompileProgress).
@@ -85,7 +94,7 @@ struct PilCompiler: Sendable {
                 "pil21: compiling in \(configuration.image) with \(configuration.engine.rawValue) (\(platform))")
             result = try await runner.run(
                 configuration.engine.rawValue,
-                containerArguments(source: source.url, script: scriptFile, output: output),
+                containerArguments(source: source.url, script: scriptFile, output: output, helper: helperFile),
                 output: streamed)
         }
 
