@@ -6,6 +6,8 @@
  *   plSexpToJson(text)  what 'sym' printed of a value -> its JSON text, by json.l's encoding rules; NULL when
  *                       the value holds anything but numbers, strings, plain symbols and proper lists (json.l
  *                       then encodes it itself and names the problem)
+ *   plJsonFd(fd)        the same for the text in the memory file fd (see plMemfd): the s-expressions replace the
+ *                       text there, to be read from its start; 1, or 0 when the text is not valid JSON (left as is)
  *   plError()           the message of the last failure
  *   plMemfd(), plClear(fd), plEvent(fd, n, small)
  *                       the runtime's events: runtime.l copies an event's body from the socket into a memory file
@@ -19,8 +21,8 @@
 #include <string.h>
 #include <stdio.h>
 #include <unistd.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/memfd.h>
 
 #define MAX_DEPTH 10000
 
@@ -612,8 +614,10 @@ const char *plSexpToJson(const char *text) {
 }
 
 /*** The runtime's events ***/
+/* By the system call itself: glibc's memfd_create (2.27) and fstat (2.33) are newer than provided.al2's 2.26,
+ * and nothing here may need a newer glibc than the interpreter */
 int plMemfd(void) {
-   return memfd_create("picolayer-event", MFD_CLOEXEC);
+   return (int)syscall(SYS_memfd_create, "picolayer-event", MFD_CLOEXEC);
 }
 
 void plClear(int fd) {
@@ -664,36 +668,66 @@ static const char *eventError(int cut, const char *msg) {
    return Out.p;
 }
 
+/* The whole memory file fd into a buffer of its own, NUL-terminated; its length in *n. NULL when it cannot. */
+static unsigned char *slurp(int fd, size_t *n) {
+   static unsigned char *data;
+   static size_t cap;
+   if (cap > (1 << 22))  /* give back what a large text took */
+      free(data), data = NULL, cap = 0;
+   off_t size = lseek(fd, 0, SEEK_END);
+   if (size < 0 || lseek(fd, 0, SEEK_SET) < 0)
+      return NULL;
+   *n = (size_t)size;
+   if (*n + 1 > cap) {
+      free(data);
+      cap = *n + 1;
+      if (!(data = malloc(cap)))
+         return cap = 0, NULL;
+   }
+   for (size_t at = 0; at < *n;) {
+      ssize_t r = read(fd, data + at, *n - at);
+      if (r <= 0)
+         return NULL;
+      at += (size_t)r;
+   }
+   data[*n] = '\0';
+   return data;
+}
+
+int plJsonFd(int fd) {
+   size_t n;
+   unsigned char *text = slurp(fd, &n);
+   if (!text)
+      return snprintf(Err, sizeof Err, "the text could not be read back from its memory file"), 0;
+   if (memchr(text, 0, n))
+      return snprintf(Err, sizeof Err, "the text holds a NUL byte"), 0;
+   reset(&Out);
+   putc1(&Out, ',');
+   if (!decode(text, n))
+      return 0;
+   plClear(fd);
+   for (size_t at = 0; at < Out.len;) {
+      ssize_t w = write(fd, Out.p + at, Out.len - at);
+      if (w <= 0)
+         return snprintf(Err, sizeof Err, "the memory file could not be written"), 0;
+      at += (size_t)w;
+   }
+   return lseek(fd, 0, SEEK_SET) == 0;
+}
+
 /* The n bytes of an event's body, as far as they came, in the memory file fd. Bodies of at most `small` bytes
  * that are valid UTF-8 but not JSON are the event as a string; larger ones must be JSON. */
 const char *plEvent(int fd, long n, long small) {
-   static unsigned char *data;
-   static size_t cap;
-   struct stat st;
    char msg[300];
-   if (cap > (1 << 22))  /* give back what a large event took */
-      free(data), data = NULL, cap = 0;
-   if (fstat(fd, &st) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+   size_t got;
+   unsigned char *data = slurp(fd, &got);
+   if (!data)
       return eventError(1, "the event could not be read back from its memory file");
-   size_t got = (size_t)st.st_size;
    if ((long)got < n) {
       snprintf(msg, sizeof msg,
                "the event was cut off: the connection ended or stalled after %zu of %ld bytes", got, n);
       return eventError(1, msg);
    }
-   if (got + 1 > cap) {
-      free(data);
-      cap = got + 1;
-      if (!(data = malloc(cap)))
-         return cap = 0, eventError(1, "the event does not fit in memory");
-   }
-   for (size_t at = 0; at < got;) {
-      ssize_t r = read(fd, data + at, got - at);
-      if (r <= 0)
-         return eventError(1, "the event could not be read back from its memory file");
-      at += (size_t)r;
-   }
-   data[got] = '\0';
    size_t bad = utf8Bad(data, got);
    if (bad < got) {
       snprintf(msg, sizeof msg, "the event is not valid UTF-8: byte 0x%02X at offset %zu%s", data[bad], bad,
