@@ -1,30 +1,61 @@
-/* picolayer.so: the fast path of the runtime's JSON codec (json.l), loaded with 'native'.
+/* picolayer.so: the fast path of the JSON codec (json.l) and of the runtime's Runtime API answers (runtime.l),
+ * loaded with 'native'. It works on the interpreter's own cells, through functions its executable exports
+ * (cons, consNum, consStr, findSym, sighandler; the same in pil21 23.2 and 25.8): values are decoded straight into
+ * cells and encoded straight from them, without a text for PicoLisp's reader or printer in between.
  *
- *   plJsonToSexp(json)  JSON text -> the same value printed as PicoLisp s-expressions (picolisp-json's data
- *                       model, see json.l), prefixed with "," so that 'any' reads its strings in a transient
- *                       scope of their own; NULL when the text is not valid RFC 8259 JSON (plError says why)
- *   plSexpToJson(text)  what 'sym' printed of a value -> its JSON text, by json.l's encoding rules; NULL when
- *                       the value holds anything but numbers, strings, plain symbols and proper lists (json.l
- *                       then encodes it itself and names the problem)
- *   plJsonFd(fd)        the same for the text in the memory file fd (see plMemfd): the s-expressions replace the
- *                       text there, to be read from its start; 1, or 0 when the text is not valid JSON (left as is)
- *   plError()           the message of the last failure
- *   plMemfd(), plClear(fd), plEvent(fd, n, small)
- *                       the runtime's events: runtime.l copies an event's body from the socket into a memory file
- *                       ('echo', byte for byte), and plEvent checks it (UTF-8, then JSON) and returns the s-expression
- *                       ,(Cut Event . Error) that runtime.l's rtEvent stands for (see there)
+ *   plInit(NIL T true false null number)   the symbols of the data model; 1 when the interpreter exports
+ *                       what the helper needs (json.l uses its PicoLisp code otherwise)
+ *   plParse(root, sym)  the JSON text that is the name of sym -> its value in (car root): 1; 0 when the text
+ *                       is not valid RFC 8259 JSON (plError says why); 2 when it holds what only json.l
+ *                       builds (an integer of 19 digits or more)
+ *   plReadFd(root, fd)  the same for the text in the memory file fd (see plMemfd)
+ *   plPack(any, syms)   the value -> its JSON text by json.l's encoding rules; NULL when it holds anything but
+ *                       numbers of up to 60 bits, named symbols and proper lists (json.l then encodes it itself
+ *                       and names any problem). syms is (symbols), to tell strings from internal symbols.
+ *   plAnswer(fd, root, event, stall, small)   one HTTP/1.1 answer of the Runtime API read from the socket fd,
+ *                       see there; plForget() drops what was read past it when the connection is closed
+ *   plError(), plMemfd(), plClear(fd)
  *
+ * Garbage collection can run inside every cons, consNum or consStr: each new cell is stored at once into a cell that is
+ * reachable from root (or is an argument of the cons that links it), so nothing half-built is ever lost.
  * Every string returned stays valid until the next call. Compiled by build-pil21.sh with the interpreter's own
- * C compiler; json.l falls back to its pure PicoLisp codec when the library is absent. */
+ * C compiler; json.l and runtime.l fall back to their pure PicoLisp code when the library is absent. */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <linux/memfd.h>
 
 #define MAX_DEPTH 10000
+#define MAX_HEAD 65536
+
+typedef uint64_t any;
+
+/* The interpreter's functions (weak: where one is missing, plInit says no and nothing here is used) */
+extern any cons(any, any) __attribute__((weak));
+extern any consNum(uint64_t, any) __attribute__((weak));
+extern any consStr(any) __attribute__((weak));
+extern _Bool findSym(any, any, any) __attribute__((weak));
+extern void sighandler(any) __attribute__((weak));
+
+/* Cells: two words, car and cdr. A number has bit 1 (short: 60 bits and a sign) or bit 2 (big) set, a symbol
+ * bit 3 (it points to its value, the cdr of its cell; the car is its tail: properties, then the name) */
+#define CAR(x) (*(any *)(x))
+#define CDR(x) (*(any *)((x) + 8))
+#define IS_NUM(x) ((x) & 6)
+#define IS_SYM(x) ((x) & 8)
+#define ZERO ((any)2)
+#define SHORT(n) (((any)(n) << 4) | 2)
+
+static any Nil, T, True, False, Null, Number;
 
 typedef struct {
    char *p;
@@ -32,10 +63,11 @@ typedef struct {
    int failed;
 } Buf;
 
-static Buf Out;
+static Buf Out, Str, Text;
 static char Err[200];
+static int Unhandled;
 
-static void put(Buf *b, const char *s, size_t n) {
+static void put(Buf *b, const void *s, size_t n) {
    if (b->failed)
       return;
    if (b->len + n + 1 > b->cap) {
@@ -56,7 +88,12 @@ static void put(Buf *b, const char *s, size_t n) {
 }
 
 static void putc1(Buf *b, char c) {
-   put(b, &c, 1);
+   if (b->len + 2 <= b->cap) {
+      b->p[b->len++] = c;
+      b->p[b->len] = '\0';
+   }
+   else
+      put(b, &c, 1);
 }
 
 static void reset(Buf *b) {
@@ -74,16 +111,65 @@ const char *plError(void) {
    return Err;
 }
 
+int plInit(any nil, any t, any tru, any fals, any nul, any number) {
+   Nil = nil, T = t, True = tru, False = fals, Null = nul, Number = number;
+   return cons && consNum && consStr && findSym;
+}
+
+/* The bytes of a symbol's name appended to b; 0 for an external or anonymous symbol */
+static int symName(any x, Buf *b) {
+   any t = CAR(x - 8);
+   if (t & 8)
+      return 0;
+   while (!IS_NUM(t))
+      t = CDR(t);
+   if (t == ZERO)
+      return 0;
+   for (;;) {
+      char d[8];
+      int n = 0;
+      uint64_t c = t & 2 ? t >> 4 : CAR(t - 4);
+      for (; c && n < 8; c >>= 8)
+         d[n++] = (char)(c & 255);
+      put(b, d, (size_t)n);
+      if (t & 2)
+         return 1;
+      t = CDR(t - 4);
+   }
+}
+
+/* A transient symbol named by the n bytes at s (up to a NUL, as a PicoLisp name cannot hold one; none: NIL).
+ * A name is a number: the bytes in little-endian order, 8 to each digit of a big number and the last 0 to 7 in
+ * the short number ending it (as the interpreter's byteSym packs them), made here from the last digit back, so
+ * that each new cell holds the ones made before it. */
+static any mkStr(const char *s, size_t n) {
+   const char *nul = memchr(s, 0, n);
+   n = nul ? (size_t)(nul - s) : n;
+   size_t digits = n / 8;
+   uint64_t last = 0;
+   for (size_t i = n; i > digits * 8; --i)
+      last = last << 8 | (unsigned char)s[i - 1];
+   any name = SHORT(last);
+   for (size_t d = digits; d > 0; --d) {
+      uint64_t digit;
+      memcpy(&digit, s + (d - 1) * 8, 8);  /* little-endian, as on every target the build supports */
+      name = consNum(digit, name);
+   }
+   return consStr(name);
+}
+
+static any text(const Buf *b) {
+   return mkStr(b->p, b->len);
+}
+
 /*** Decoding ***/
 typedef struct {
-   const unsigned char *s, *end;
+   const unsigned char *s, *end, *start;
    int depth;
 } In;
 
-static const unsigned char *Start;
-
 static int bad(In *in, const char *what) {
-   snprintf(Err, sizeof Err, "JSON: %s at byte %ld", what, (long)(in->s - Start));
+   snprintf(Err, sizeof Err, "JSON: %s at byte %ld", what, (long)(in->s - in->start));
    return 0;
 }
 
@@ -92,36 +178,22 @@ static void ws(In *in) {
       ++in->s;
 }
 
-/* One character of a string, as the PicoLisp reader reads it inside "..." */
-static void sexpChar(unsigned c) {
-   if (c == '"' || c == '\\' || c == '^') {
-      putc1(&Out, '\\');
-      putc1(&Out, (char)c);
-   }
-   else if (c < 32) {
-      putc1(&Out, '^');
-      putc1(&Out, (char)(c + 64));
-   }
-   else
-      putc1(&Out, (char)c);
-}
-
 static void utf8(unsigned cp) {
    char b[4];
    if (cp < 0x80)
-      sexpChar(cp);
+      putc1(&Str, (char)cp);
    else if (cp < 0x800) {
       b[0] = (char)(0xC0 | cp >> 6), b[1] = (char)(0x80 | (cp & 63));
-      put(&Out, b, 2);
+      put(&Str, b, 2);
    }
    else if (cp < 0x10000) {
       b[0] = (char)(0xE0 | cp >> 12), b[1] = (char)(0x80 | (cp >> 6 & 63)), b[2] = (char)(0x80 | (cp & 63));
-      put(&Out, b, 3);
+      put(&Str, b, 3);
    }
    else {
       b[0] = (char)(0xF0 | cp >> 18), b[1] = (char)(0x80 | (cp >> 12 & 63));
       b[2] = (char)(0x80 | (cp >> 6 & 63)), b[3] = (char)(0x80 | (cp & 63));
-      put(&Out, b, 4);
+      put(&Str, b, 4);
    }
 }
 
@@ -183,42 +255,39 @@ static int escape(In *in) {
       return bad(in, "unterminated string");
    unsigned char c = *in->s++;
    switch (c) {
-   case '"': case '\\': case '/': sexpChar(c); return 1;
-   case 'b': sexpChar(8); return 1;
-   case 'f': sexpChar(12); return 1;
-   case 'n': sexpChar(10); return 1;
-   case 'r': sexpChar(13); return 1;
-   case 't': sexpChar(9); return 1;
+   case '"': case '\\': case '/': putc1(&Str, (char)c); return 1;
+   case 'b': putc1(&Str, 8); return 1;
+   case 'f': putc1(&Str, 12); return 1;
+   case 'n': putc1(&Str, 10); return 1;
+   case 'r': putc1(&Str, 13); return 1;
+   case 't': putc1(&Str, 9); return 1;
    case 'u': return unicode(in);
    default: --in->s; return bad(in, "bad escape in string");
    }
 }
 
-/* After the opening quote; the bytes are valid UTF-8 (the caller's text is a PicoLisp string or was checked) */
+/* After the opening quote: the string's bytes into Str (the text is valid UTF-8: a PicoLisp name, or checked) */
 static int string(In *in) {
-   putc1(&Out, '"');
+   reset(&Str);
    for (;;) {
       const unsigned char *run = in->s;
-      while (in->s < in->end && *in->s >= 32 && *in->s != '"' && *in->s != '\\' && *in->s != '^')
+      while (in->s < in->end && *in->s >= 32 && *in->s != '"' && *in->s != '\\')
          ++in->s;
-      put(&Out, (const char *)run, (size_t)(in->s - run));
+      put(&Str, run, (size_t)(in->s - run));
       if (in->s >= in->end)
          return bad(in, "unterminated string");
       unsigned char c = *in->s++;
       if (c == '"')
          break;
-      if (c == '^')
-         put(&Out, "\\^", 2);
-      else if (c == '\\') {
-         if (!escape(in))
-            return 0;
-      }
-      else {
+      if (c != '\\') {
          --in->s;
          return bad(in, "unescaped control character in string");
       }
+      if (!escape(in))
+         return 0;
    }
-   putc1(&Out, '"');
+   if (Str.failed)
+      return bad(in, "out of memory");
    return 1;
 }
 
@@ -229,21 +298,23 @@ static int digits(const unsigned char **p, const unsigned char *e) {
    return *p > s;
 }
 
-/* A number or literal: the run of bytes up to a delimiter, as json.l's jsonAtom reads it */
-static int atom(In *in) {
+/* A number or literal: the run of bytes up to a delimiter, as json.l's jsonAtom reads it, into *slot */
+static int atom(In *in, any *slot) {
    const unsigned char *s = in->s, *e;
    while (in->s < in->end && !strchr(",]} \t\n\r:[{\"", *in->s))
       ++in->s;
    e = in->s;
    size_t n = (size_t)(e - s);
-   if ((n == 4 && !memcmp(s, "true", 4)) || (n == 5 && !memcmp(s, "false", 5)) || (n == 4 && !memcmp(s, "null", 4))) {
-      put(&Out, (const char *)s, n);
-      return 1;
-   }
+   if (n == 4 && !memcmp(s, "true", 4))
+      return *slot = True, 1;
+   if (n == 5 && !memcmp(s, "false", 5))
+      return *slot = False, 1;
+   if (n == 4 && !memcmp(s, "null", 4))
+      return *slot = Null, 1;
    const unsigned char *p = s;
-   int frac = 0;
+   int frac = 0, minus = 0;
    if (p < e && *p == '-')
-      ++p;
+      ++p, minus = 1;
    if (p < e && *p == '0')
       ++p;
    else if (!digits(&p, e))
@@ -263,52 +334,49 @@ static int atom(In *in) {
    if (p != e)
       goto invalid;
    if (frac) {
-      put(&Out, "(number . \"", 11);
-      put(&Out, (const char *)s, n);
-      put(&Out, "\")", 2);
+      any name = mkStr((const char *)s, n);
+      *slot = cons(Number, name);
+      return 1;
    }
-   else if (n == 2 && s[0] == '-' && s[1] == '0')
-      putc1(&Out, '0');
-   else
-      put(&Out, (const char *)s, n);
+   if (n - (size_t)minus > 18) {  /* beyond a short number: json.l makes it */
+      Unhandled = 1;
+      return 0;
+   }
+   uint64_t v = 0;
+   for (p = s + minus; p < e; ++p)
+      v = v * 10 + (uint64_t)(*p - '0');
+   *slot = SHORT(v) | (minus && v ? 8 : 0);
    return 1;
 invalid:
    in->s = s;
    return bad(in, n ? "invalid value" : "unexpected character");
 }
 
-static int value(In *in);
+static int value(In *in, any *slot);
 
-static int nest(In *in) {
-   if (++in->depth > MAX_DEPTH)
-      return bad(in, "nesting deeper than *JsonMaxDepth");
-   return 1;
-}
-
-static int object(In *in) {
+static int object(In *in, any *slot) {
    ws(in);
    if (in->s < in->end && *in->s == '}') {
       ++in->s;
-      put(&Out, "NIL", 3);
       return 1;
    }
-   putc1(&Out, '(');
-   for (;;) {
+   for (any tail = 0;;) {
       if (in->s >= in->end || *in->s != '"')
          return bad(in, "expected a string key");
       ++in->s;
-      putc1(&Out, '(');
       if (!string(in))
          return 0;
+      any pair = cons(text(&Str), Nil);
+      any cell = cons(pair, Nil);
+      *(tail ? &CDR(tail) : slot) = cell;
+      tail = cell;
       ws(in);
       if (in->s >= in->end || *in->s != ':')
          return bad(in, "expected ':' after key");
       ++in->s;
-      put(&Out, " . ", 3);
       ws(in);
-      if (!value(in))
+      if (!value(in, &CDR(pair)))
          return 0;
-      putc1(&Out, ')');
       ws(in);
       if (in->s < in->end && *in->s == '}')
          break;
@@ -318,22 +386,21 @@ static int object(In *in) {
       ws(in);
    }
    ++in->s;
-   putc1(&Out, ')');
    return 1;
 }
 
-static int array(In *in) {
-   put(&Out, "(T", 2);
+static int array(In *in, any *slot) {
+   any tail = *slot = cons(T, Nil);
    ws(in);
    if (in->s < in->end && *in->s == ']') {
       ++in->s;
-      putc1(&Out, ')');
       return 1;
    }
    for (;;) {
-      putc1(&Out, ' ');
       ws(in);
-      if (!value(in))
+      any cell = CDR(tail) = cons(Nil, Nil);
+      tail = cell;
+      if (!value(in, &CAR(cell)))
          return 0;
       ws(in);
       if (in->s < in->end && *in->s == ']')
@@ -343,286 +410,514 @@ static int array(In *in) {
       ++in->s;
    }
    ++in->s;
-   putc1(&Out, ')');
    return 1;
 }
 
-static int value(In *in) {
+static int value(In *in, any *slot) {
    if (in->s >= in->end)
       return bad(in, "unexpected end of input");
    int ok;
    switch (*in->s) {
-   case '{': ++in->s; if (!nest(in)) return 0; ok = object(in); --in->depth; return ok;
-   case '[': ++in->s; if (!nest(in)) return 0; ok = array(in); --in->depth; return ok;
-   case '"': ++in->s; return string(in);
-   default: return atom(in);
+   case '{': case '[':
+      if (++in->depth > MAX_DEPTH)
+         return bad(in, "nesting deeper than *JsonMaxDepth");
+      ok = *in->s++ == '{' ? object(in, slot) : array(in, slot);
+      --in->depth;
+      return ok;
+   case '"':
+      ++in->s;
+      if (!string(in))
+         return 0;
+      *slot = text(&Str);
+      return 1;
+   default:
+      return atom(in, slot);
    }
 }
 
-/* Appends the value of the n bytes at text to Out */
-static int decode(const unsigned char *text, size_t n) {
-   In in = {text, text + n, 0};
-   Start = in.s;
+/* The value of the n bytes at s into *slot (a place in a reachable cell, NIL until then): 1, 0 or 2 */
+static int decode(const unsigned char *s, size_t n, any *slot) {
+   In in = {s, s + n, s, 0};
+   Unhandled = 0;
    ws(&in);
-   if (!value(&in))
-      return 0;
+   if (!value(&in, slot))
+      return Unhandled ? 2 : 0;
    ws(&in);
    if (in.s != in.end)
       return bad(&in, "unexpected data after the value");
-   if (Out.failed)
-      return snprintf(Err, sizeof Err, "JSON: out of memory"), 0;
    return 1;
 }
 
-const char *plJsonToSexp(const char *text) {
-   reset(&Out);
-   putc1(&Out, ',');
-   return decode((const unsigned char *)text, strlen(text)) ? Out.p : NULL;
+int plParse(any root, any sym) {
+   reset(&Text);
+   if (!IS_SYM(sym) || sym == Nil || !symName(sym, &Text))
+      return 2;
+   if (Text.failed)
+      return 2;
+   return decode((const unsigned char *)Text.p, Text.len, &CAR(root));
 }
 
-
 /*** Encoding ***/
-/* The text 'sym' printed: lists, numbers, "strings" (\x is x, ^X a control character, ^? DEL) and symbols
- * (\x is x). Anything else, and every dotted or circular list, makes the encoder give up (return 0). */
-typedef struct {
-   const char *s;
-   int depth;
-} Pr;
-
-static void jsonChar(unsigned char c) {
-   switch (c) {
-   case '"': put(&Out, "\\\"", 2); return;
-   case '\\': put(&Out, "\\\\", 2); return;
-   case '\n': put(&Out, "\\n", 2); return;
-   case '\r': put(&Out, "\\r", 2); return;
-   case '\t': put(&Out, "\\t", 2); return;
-   case '\b': put(&Out, "\\b", 2); return;
-   case '\f': put(&Out, "\\f", 2); return;
-   default:
-      if (c < 32) {
+static void jsonString(const unsigned char *s, size_t n) {
+   putc1(&Out, '"');
+   for (size_t i = 0; i < n;) {
+      size_t run = i;
+      while (i < n && s[i] >= 32 && s[i] != '"' && s[i] != '\\')
+         ++i;
+      put(&Out, s + run, i - run);
+      if (i >= n)
+         break;
+      unsigned char c = s[i++];
+      switch (c) {
+      case '"': put(&Out, "\\\"", 2); break;
+      case '\\': put(&Out, "\\\\", 2); break;
+      case '\n': put(&Out, "\\n", 2); break;
+      case '\r': put(&Out, "\\r", 2); break;
+      case '\t': put(&Out, "\\t", 2); break;
+      case '\b': put(&Out, "\\b", 2); break;
+      case '\f': put(&Out, "\\f", 2); break;
+      default: {
          char u[8];
          snprintf(u, sizeof u, "\\u%04X", c);
          put(&Out, u, 6);
       }
-      else
-         putc1(&Out, (char)c);
-   }
-}
-
-static int ends(char c) {
-   return c == '\0' || c == ' ' || c == ')' || c == '(';
-}
-
-static int token(Pr *pr, const char *word) {
-   size_t n = strlen(word);
-   if (strncmp(pr->s, word, n) || !ends(pr->s[n]))
-      return 0;
-   pr->s += n;
-   return 1;
-}
-
-/* After the opening quote of a string */
-static int prString(Pr *pr) {
-   putc1(&Out, '"');
-   for (;;) {
-      const char *run = pr->s;
-      while (*pr->s && *pr->s != '"' && *pr->s != '\\' && *pr->s != '^' && (unsigned char)*pr->s >= 32)
-         ++pr->s;
-      put(&Out, run, (size_t)(pr->s - run));
-      char c = *pr->s++;
-      if (c == '"')
-         break;
-      if (c == '\\' && *pr->s)
-         jsonChar((unsigned char)*pr->s++);
-      else if (c == '^' && *pr->s == '?')
-         ++pr->s, putc1(&Out, 127);
-      else if (c == '^' && *pr->s >= '@' && *pr->s <= '_')
-         jsonChar((unsigned char)(*pr->s++ & 31));
-      else
-         return 0;
-   }
-   putc1(&Out, '"');
-   return 1;
-}
-
-/* A symbol's name (not NIL, T, true, false or null) as a string */
-static int prSymbol(Pr *pr) {
-   if (strchr("'`~{$#,", *pr->s))
-      return 0;
-   putc1(&Out, '"');
-   while (!ends(*pr->s)) {
-      if (*pr->s == '~')
-         return 0;
-      if (*pr->s == '\\' && pr->s[1])
-         ++pr->s;
-      jsonChar((unsigned char)*pr->s++);
-   }
-   putc1(&Out, '"');
-   return 1;
-}
-
-static int prValue(Pr *pr);
-static int prList(Pr *pr);
-
-static int prAtom(Pr *pr) {
-   const char *s = pr->s;
-   if (*s == '"') {
-      ++pr->s;
-      return prString(pr);
-   }
-   if (token(pr, "NIL"))
-      return put(&Out, "{}", 2), 1;
-   if (token(pr, "T"))
-      return put(&Out, "true", 4), 1;
-   if (token(pr, "true") || token(pr, "false") || token(pr, "null")) {
-      put(&Out, s, (size_t)(pr->s - s));
-      return 1;
-   }
-   const char *p = s + (*s == '-');
-   if (*p >= '0' && *p <= '9') {
-      while (*p >= '0' && *p <= '9')
-         ++p;
-      if (ends(*p)) {
-         put(&Out, s, (size_t)(p - s));
-         pr->s = p;
-         return 1;
       }
    }
-   return prSymbol(pr);
+   putc1(&Out, '"');
 }
 
-static int prValue(Pr *pr) {
-   if (*pr->s != '(')
-      return prAtom(pr);
-   if (++pr->depth > MAX_DEPTH)
+static int number(any x) {
+   if (!(x & 2))
+      return 0;  /* a big number: json.l prints it */
+   char d[24];
+   int n = snprintf(d, sizeof d, "%s%llu", x & 8 ? "-" : "", (unsigned long long)(x >> 4));
+   put(&Out, d, (size_t)n);
+   return 1;
+}
+
+/* A name as a JSON string (json.l's jsonQuote: a number or a symbol by its name, NIL the empty string) */
+static int quoted(any x) {
+   if (IS_NUM(x)) {
+      putc1(&Out, '"');
+      int ok = number(x);
+      putc1(&Out, '"');
+      return ok;
+   }
+   if (x == Nil)
+      return put(&Out, "\"\"", 2), 1;
+   if (!IS_SYM(x))
       return 0;
-   ++pr->s;
-   int ok = prList(pr);
-   --pr->depth;
-   return ok;
+   reset(&Str);
+   if (!symName(x, &Str))
+      return 0;
+   jsonString((const unsigned char *)Str.p, Str.len);
+   return 1;
 }
 
-/* Items up to the closing parenthesis, separated by blanks, as array elements; the first already written */
-static int prItems(Pr *pr, int first) {
-   for (;;) {
-      if (*pr->s == ')') {
-         ++pr->s;
-         return 1;
-      }
-      if (*pr->s != ' ' || pr->s[1] == '.')  /* a dotted or circular list */
-         return 0;
-      ++pr->s;
+static any Syms;
+
+static int encode(any x, int depth);
+
+/* The items of a list, from x, as the elements of an array (it must end in NIL and not loop) */
+static int items(any x, int first, int depth) {
+   any slow = x;
+   for (int step = 0; !IS_NUM(x) && !IS_SYM(x); x = CDR(x)) {
       if (!first)
          putc1(&Out, ',');
       first = 0;
-      if (!prValue(pr))
+      if (!encode(CAR(x), depth))
+         return 0;
+      if (++step & 1)
+         continue;
+      slow = CDR(slow);
+      if (slow == CDR(x))
          return 0;
    }
+   return x == Nil;
 }
 
-/* One member (K . V) of an object, after its opening parenthesis */
-static int prMember(Pr *pr) {
-   if (*pr->s == '(')
+/* (number . "1.5e3"): a string (not an internal symbol) that is a number with a fraction or an exponent */
+static int fraction(any s) {
+   if (!IS_SYM(s) || s == Nil)
       return 0;
-   if (*pr->s == '"') {
-      if (!prAtom(pr))
+   any t = CAR(s - 8);
+   while (!IS_NUM(t))
+      t = CDR(t);
+   if (findSym(s, t, Syms))
+      return 0;
+   reset(&Str);
+   if (!symName(s, &Str))
+      return 0;
+   In in = {(const unsigned char *)Str.p, (const unsigned char *)Str.p + Str.len, 0, 0};
+   const unsigned char *p = in.s;
+   if (p < in.end && *p == '-')
+      ++p;
+   if (p < in.end && *p == '0')
+      ++p;
+   else if (!digits(&p, in.end))
+      return 0;
+   int frac = 0;
+   if (p < in.end && *p == '.') {
+      ++p, frac = 1;
+      if (!digits(&p, in.end))
          return 0;
    }
-   else {  /* a number, NIL or another symbol: its name (NIL the empty key) */
-      if (token(pr, "NIL"))
-         put(&Out, "\"\"", 2);
-      else if (!prSymbol(pr))
+   if (p < in.end && (*p == 'e' || *p == 'E')) {
+      ++p, frac = 1;
+      if (p < in.end && (*p == '+' || *p == '-'))
+         ++p;
+      if (!digits(&p, in.end))
          return 0;
    }
+   if (p != in.end || !frac)
+      return 0;  /* not a number with a fraction or exponent: json.l decides */
+   put(&Out, Str.p, Str.len);
+   return 1;
+}
+
+static int member(any m, int depth) {
+   if (IS_NUM(m) || IS_SYM(m) || !quoted(CAR(m)))
+      return 0;
    putc1(&Out, ':');
-   if (*pr->s == ')') {
-      ++pr->s;
-      return put(&Out, "{}", 2), 1;
-   }
-   if (!strncmp(pr->s, " . ", 3)) {
-      pr->s += 3;
-      if (!prValue(pr) || *pr->s != ')')
-         return 0;
-      ++pr->s;
-      return 1;
-   }
-   if (*pr->s != ' ')
-      return 0;
-   ++pr->s;
-   return prList(pr);
+   return encode(CDR(m), depth);
 }
 
-/* After the opening parenthesis of a list (or in a member, where the rest of the member is its value) */
-static int prList(Pr *pr) {
-   if (token(pr, "number")) {
-      const char *t = pr->s;
-      if (strncmp(t, " . \"", 4))
-         return 0;
-      t += 4;
-      const char *e = strchr(t, '"');
-      if (!e || e[1] != ')')
-         return 0;
-      In in = {(const unsigned char *)t, (const unsigned char *)e, 0};
-      size_t mark = Out.len;
-      Start = in.s;
-      if (*t == '"' || !atom(&in) || in.s != in.end || Out.p[mark] != '(')
-         return 0;  /* not a number with a fraction or exponent: json.l decides */
-      Out.len = mark;
-      put(&Out, t, (size_t)(e - t));
-      pr->s = e + 2;
-      return 1;
+static int encode(any x, int depth) {
+   if (IS_NUM(x))
+      return number(x);
+   if (IS_SYM(x)) {
+      if (x == Nil)
+         return put(&Out, "{}", 2), 1;
+      if (x == T)
+         return put(&Out, "true", 4), 1;
+      if (x == True || x == False || x == Null) {
+         reset(&Str);
+         symName(x, &Str);
+         put(&Out, Str.p, Str.len);
+         return 1;
+      }
+      return quoted(x);
    }
-   if (token(pr, "T")) {
+   if (++depth > MAX_DEPTH)
+      return 0;
+   any a = CAR(x);
+   if (a == Number)
+      return fraction(CDR(x));
+   if (a == T) {
       putc1(&Out, '[');
-      if (!prItems(pr, 1))
+      if (!items(CDR(x), 1, depth))
          return 0;
       putc1(&Out, ']');
       return 1;
    }
-   if (*pr->s == '(') {
+   if (!IS_NUM(a) && !IS_SYM(a)) {  /* an object: a list of pairs */
       putc1(&Out, '{');
-      for (int first = 1; *pr->s == '('; first = 0) {
-         if (!first)
-            putc1(&Out, ',');
-         ++pr->s;
-         if (!prMember(pr))
+      any slow = x;
+      for (int step = 0; !IS_NUM(x) && !IS_SYM(x); x = CDR(x)) {
+         if (step && !(step & 1) && (slow = CDR(slow)) == x)
             return 0;
-         if (*pr->s == ' ')
-            ++pr->s;
-         else if (*pr->s != ')')
+         if (step++)
+            putc1(&Out, ',');
+         if (!member(CAR(x), depth))
             return 0;
       }
-      if (*pr->s != ')')
+      if (x != Nil)
          return 0;
-      ++pr->s;
       putc1(&Out, '}');
       return 1;
    }
    putc1(&Out, '[');
-   if (!prValue(pr) || !prItems(pr, 0))
+   if (!items(x, 1, depth))
       return 0;
    putc1(&Out, ']');
    return 1;
 }
 
-const char *plSexpToJson(const char *text) {
-   Pr pr = {text, 0};
+/* The same kept here for plSend (kind 2): its length, or -1 when it is not encoded here */
+long plEncode(any x, any syms) {
+   Syms = syms;
    reset(&Out);
-   if (!prValue(&pr) || *pr.s || Out.failed)
+   return encode(x, 0) && !Out.failed ? (long)Out.len : -1;
+}
+
+const char *plPack(any x, any syms) {
+   Syms = syms;
+   reset(&Out);
+   if (!encode(x, 0) || Out.failed)
       return snprintf(Err, sizeof Err, "not encoded here"), NULL;
    return Out.p;
 }
 
-/*** The runtime's events ***/
+/*** Memory files ***/
 /* By the system call itself: glibc's memfd_create (2.27) and fstat (2.33) are newer than provided.al2's 2.26,
  * and nothing here may need a newer glibc than the interpreter */
 int plMemfd(void) {
-   return (int)syscall(SYS_memfd_create, "picolayer-event", MFD_CLOEXEC);
+   return (int)syscall(SYS_memfd_create, "picolayer-json", MFD_CLOEXEC);
 }
 
 void plClear(int fd) {
    if (ftruncate(fd, 0) == 0)
       lseek(fd, 0, SEEK_SET);
+}
+
+int plReadFd(any root, int fd) {
+   off_t size = lseek(fd, 0, SEEK_END);
+   if (size < 0 || lseek(fd, 0, SEEK_SET) < 0)
+      return 2;
+   reset(&Text);
+   char chunk[65536];
+   for (off_t at = 0; at < size;) {
+      ssize_t r = read(fd, chunk, sizeof chunk);
+      if (r <= 0)
+         return 2;
+      put(&Text, chunk, (size_t)r);
+      at += r;
+   }
+   lseek(fd, 0, SEEK_SET);
+   if (Text.failed || memchr(Text.p, 0, Text.len))
+      return 2;  /* json.l reads it and names the problem */
+   return decode((const unsigned char *)Text.p, Text.len, &CAR(root));
+}
+
+
+/*** Answers of the Runtime API ***/
+/* The bytes read from the socket: one answer is taken from Rx.p + RxAt at a time, and what came after it (a
+ * server may send more than it was asked for) is kept for the next one. Only offsets are kept across a read:
+ * reading may move Rx.p. */
+static Buf Rx, Body;
+static size_t RxAt;
+
+void plForget(void) {
+   RxAt = 0;
+   reset(&Rx);
+}
+
+/* A signal came while waiting: the interpreter's handlers run (SIGTERM ends the process, as when PicoLisp's
+ * own reader waits) */
+static void interrupted(void) {
+   if (sighandler)
+      sighandler(Nil);
+}
+
+/* Room for n more bytes in b: 1, or 0 when memory ran out */
+static int reserve(Buf *b, size_t n) {
+   if (b->len + n + 1 <= b->cap)
+      return 1;
+   size_t len = b->len;
+   b->len = b->cap + n;  /* put grows the buffer to hold this much (it doubles) */
+   put(b, "", 0);
+   b->len = len;
+   return !b->failed;
+}
+
+/* More bytes from fd into Rx: 1; 0 when the stream ended, or failed, or sent nothing for `stall` ms (0: wait) */
+static int fill(int fd, int stall) {
+   for (;;) {
+      if (stall > 0) {
+         struct pollfd p = {fd, POLLIN, 0};
+         int r = poll(&p, 1, stall);
+         if (r < 0 && errno == EINTR) {
+            interrupted();
+            continue;
+         }
+         if (r <= 0)
+            return 0;
+      }
+      if (!reserve(&Rx, 65536))
+         return 0;
+      ssize_t n = read(fd, Rx.p + Rx.len, Rx.cap - Rx.len - 1);
+      if (n > 0) {
+         Rx.len += (size_t)n;
+         Rx.p[Rx.len] = '\0';
+         return 1;
+      }
+      if (n < 0 && errno == EINTR) {
+         interrupted();
+         continue;
+      }
+      return 0;
+   }
+}
+
+/* At least n unread bytes in Rx after at (reading with `stall`): 1, or 0 when they did not all come */
+static int need(int fd, size_t at, size_t n, int stall) {
+   while (Rx.len - at < n)
+      if (!fill(fd, stall))
+         return 0;
+   return 1;
+}
+
+/* The line in Rx at *at: its start in *start, its length without CR LF in *len, *at past it. 1; 0 when it did
+ * not come, or when the answer so far is longer than a head may be. */
+static int line(int fd, size_t *at, size_t *start, size_t *len, int stall) {
+   for (;;) {
+      char *nl = memchr(Rx.p + *at, '\n', Rx.len - *at);
+      if (nl) {
+         size_t end = (size_t)(nl - Rx.p);
+         *start = *at;
+         *len = end - *at - (end > *at && Rx.p[end - 1] == '\r');
+         *at = end + 1;
+         return 1;
+      }
+      if (Rx.len - *at > MAX_HEAD || !fill(fd, stall))
+         return 0;
+   }
+}
+
+static int lower(int c) {
+   return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static int named(const char *s, size_t n, const char *name) {
+   if (strlen(name) != n)
+      return 0;
+   for (size_t i = 0; i < n; ++i)
+      if (lower((unsigned char)s[i]) != name[i])
+         return 0;
+   return 1;
+}
+
+/* A decimal number of up to 15 digits; -1 when it is not one */
+static long decimal(const char *s, size_t n) {
+   long v = 0;
+   if (n == 0 || n > 15)
+      return -1;
+   for (size_t i = 0; i < n; ++i) {
+      if (s[i] < '0' || s[i] > '9')
+         return -1;
+      v = v * 10 + (s[i] - '0');
+   }
+   return v;
+}
+
+typedef struct {
+   any top, hdrs, low;   /* the cells of (Status Hdrs Low . Body) */
+   size_t at[2], len[2]; /* the last Content-Length and Transfer-Encoding values in Rx (len 0: none) */
+} Head;
+
+/* The lower-case names of the headers that Low holds (runtime.l's *RtNames, kept reachable there) */
+#define MAX_NAMES 16
+static struct {
+   char name[64];
+   size_t len;
+   any sym;
+} Names[MAX_NAMES];
+static int NameCount;
+
+int plNames(any list) {
+   NameCount = 0;
+   for (; !IS_NUM(list) && !IS_SYM(list); list = CDR(list)) {
+      any s = CAR(list);
+      reset(&Str);
+      if (NameCount == MAX_NAMES || !IS_SYM(s) || !symName(s, &Str) || Str.len >= sizeof Names[0].name)
+         return 0;
+      memcpy(Names[NameCount].name, Str.p, Str.len + 1);
+      Names[NameCount].len = Str.len;
+      Names[NameCount++].sym = s;
+   }
+   return 1;
+}
+
+/* One header line in Rx, split at its first colon, blanks before the value dropped (a line without a colon is
+ * skipped, as runtime.l's rtHead does): with `all`, (Name . Value) appended after *tail in Hdrs; for a name of
+ * plNames, (name . Value) pushed onto Low */
+static void header(Head *h, size_t at, size_t n, any *tail, int all) {
+   const char *s = Rx.p + at, *colon = memchr(s, ':', n);
+   if (!colon)
+      return;
+   size_t k = (size_t)(colon - s), v = k + 1;
+   while (v < n && s[v] == ' ')
+      ++v;
+   int known = -1;
+   for (int i = 0; i < NameCount && known < 0; ++i)
+      if (named(s, k, Names[i].name))
+         known = i;
+   if (all) {
+      any pair = cons(mkStr(s, k), Nil);
+      any cell = cons(pair, Nil);
+      *(*tail ? &CDR(*tail) : &CAR(h->hdrs)) = cell;
+      *tail = cell;
+      CDR(pair) = mkStr(s + v, n - v);
+      if (known >= 0)
+         CAR(h->low) = cons(cons(Names[known].sym, CDR(pair)), CAR(h->low));
+   }
+   else if (known >= 0) {
+      any cell = CAR(h->low) = cons(Nil, CAR(h->low));
+      any pair = CAR(cell) = cons(Names[known].sym, Nil);
+      CDR(pair) = mkStr(s + v, n - v);
+   }
+   int which = named(s, k, "content-length") ? 0 : named(s, k, "transfer-encoding") ? 1 : -1;
+   if (which >= 0)
+      h->at[which] = at + v, h->len[which] = n - v;
+}
+
+/* Status line and headers into (car root); *at is then the body. 1; 0 when the connection ended first (or the
+ * status line is empty, as runtime.l reads it); 3 when the head is larger than MAX_HEAD. */
+static int head(int fd, any root, Head *h, size_t *at, int all) {
+   size_t p = RxAt, start, n;
+   if (!line(fd, &p, &start, &n, 0))  /* the whole head first, then its cells */
+      return Rx.len - RxAt > MAX_HEAD ? 3 : 0;
+   if (n == 0)
+      return 0;
+   do
+      if (!line(fd, &p, &start, &n, 0) || p - RxAt > MAX_HEAD)
+         return Rx.len - RxAt > MAX_HEAD ? 3 : 0;
+   while (n && Rx.p[start] != '\r');
+   size_t end = p;
+   p = RxAt;
+   line(fd, &p, &start, &n, 0);
+   const char *s = Rx.p + start, *sp = memchr(s, ' ', n);
+   any status = Nil;
+   if (sp) {
+      const char *e = memchr(sp + 1, ' ', n - (size_t)(sp + 1 - s));
+      long v = decimal(sp + 1, (size_t)((e ? e : s + n) - sp - 1));
+      if (v >= 0)
+         status = SHORT(v);
+   }
+   h->top = CAR(root) = cons(status, Nil);
+   h->hdrs = CDR(h->top) = cons(Nil, Nil);
+   h->low = CDR(h->hdrs) = cons(Nil, Nil);
+   h->len[0] = h->len[1] = 0;
+   any tail = 0;
+   while (line(fd, &p, &start, &n, 0) && p < end)
+      header(h, start, n, &tail, all);
+   *at = end;
+   return 1;
+}
+
+static int hexDigit(int c) {
+   return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 87 : c >= 'A' && c <= 'F' ? c - 55 : -1;
+}
+
+/* A chunked body from *at into Body, as runtime.l's rtChunkBytes reads it: 1, or 0 when it broke off */
+static int chunked(int fd, size_t *at, int stall) {
+   size_t start, n;
+   reset(&Body);
+   for (;;) {
+      size_t size = 0;
+      if (!line(fd, at, &start, &n, stall))
+         return 0;
+      const char *s = Rx.p + start, *semi = memchr(s, ';', n);
+      size_t digits = semi ? (size_t)(semi - s) : n;
+      if (digits > 15)
+         return 0;
+      for (size_t i = 0; i < digits; ++i) {
+         int d = hexDigit((unsigned char)s[i]);
+         if (d < 0)
+            return 0;
+         size = size * 16 + (size_t)d;
+      }
+      if (size == 0) {  /* trailers, up to an empty line or the end */
+         while (line(fd, at, &start, &n, stall) && n)
+            ;
+         return !Body.failed;
+      }
+      if (!need(fd, *at, size, stall))
+         return 0;
+      put(&Body, Rx.p + *at, size);
+      *at += size;
+      line(fd, at, &start, &n, stall);  /* the CR LF after the data */
+   }
 }
 
 /* The offset of the first byte that does not begin valid UTF-8 (RFC 3629: no overlong form, no surrogate,
@@ -652,101 +947,140 @@ static size_t utf8Bad(const unsigned char *s, size_t n) {
    return n;
 }
 
-static void sexpString(const char *s, size_t n) {
-   putc1(&Out, '"');
-   for (size_t i = 0; i < n; ++i)
-      sexpChar((unsigned char)s[i]);
-   putc1(&Out, '"');
+static any message(const char *msg) {
+   return mkStr(msg, strlen(msg));
 }
 
-static const char *eventError(int cut, const char *msg) {
-   reset(&Out);
-   const char *head = cut ? ",(T NIL . " : ",(NIL NIL . ";
-   put(&Out, head, strlen(head));
-   sexpString(msg, strlen(msg));
-   putc1(&Out, ')');
-   return Out.p;
-}
-
-/* The whole memory file fd into a buffer of its own, NUL-terminated; its length in *n. NULL when it cannot. */
-static unsigned char *slurp(int fd, size_t *n) {
-   static unsigned char *data;
-   static size_t cap;
-   if (cap > (1 << 22))  /* give back what a large text took */
-      free(data), data = NULL, cap = 0;
-   off_t size = lseek(fd, 0, SEEK_END);
-   if (size < 0 || lseek(fd, 0, SEEK_SET) < 0)
-      return NULL;
-   *n = (size_t)size;
-   if (*n + 1 > cap) {
-      free(data);
-      cap = *n + 1;
-      if (!(data = malloc(cap)))
-         return cap = 0, NULL;
-   }
-   for (size_t at = 0; at < *n;) {
-      ssize_t r = read(fd, data + at, *n - at);
-      if (r <= 0)
-         return NULL;
-      at += (size_t)r;
-   }
-   data[*n] = '\0';
-   return data;
-}
-
-int plJsonFd(int fd) {
-   size_t n;
-   unsigned char *text = slurp(fd, &n);
-   if (!text)
-      return snprintf(Err, sizeof Err, "the text could not be read back from its memory file"), 0;
-   if (memchr(text, 0, n))
-      return snprintf(Err, sizeof Err, "the text holds a NUL byte"), 0;
-   reset(&Out);
-   putc1(&Out, ',');
-   if (!decode(text, n))
-      return 0;
-   plClear(fd);
-   for (size_t at = 0; at < Out.len;) {
-      ssize_t w = write(fd, Out.p + at, Out.len - at);
-      if (w <= 0)
-         return snprintf(Err, sizeof Err, "the memory file could not be written"), 0;
-      at += (size_t)w;
-   }
-   return lseek(fd, 0, SEEK_SET) == 0;
-}
-
-/* The n bytes of an event's body, as far as they came, in the memory file fd. Bodies of at most `small` bytes
- * that are valid UTF-8 but not JSON are the event as a string; larger ones must be JSON. */
-const char *plEvent(int fd, long n, long small) {
+/* An event's body, the n of want bytes that came, -> (Event . Error) in (cdr cell) as runtime.l's rtEvent
+ * makes it; returns the flags of plAnswer */
+static int event(const unsigned char *s, size_t n, long want, long small, any cell) {
    char msg[300];
-   size_t got;
-   unsigned char *data = slurp(fd, &got);
-   if (!data)
-      return eventError(1, "the event could not be read back from its memory file");
-   if ((long)got < n) {
-      snprintf(msg, sizeof msg,
-               "the event was cut off: the connection ended or stalled after %zu of %ld bytes", got, n);
-      return eventError(1, msg);
+   any body = CDR(cell) = cons(Nil, Nil);
+   if ((long)n < want) {
+      snprintf(msg, sizeof msg, "the event was cut off: the connection ended or stalled after %zu of %ld bytes", n,
+               want);
+      CDR(body) = message(msg);
+      return 4;
    }
-   size_t bad = utf8Bad(data, got);
-   if (bad < got) {
-      snprintf(msg, sizeof msg, "the event is not valid UTF-8: byte 0x%02X at offset %zu%s", data[bad], bad,
-               data[bad] ? " does not start a complete UTF-8 sequence" : " is NUL, which a PicoLisp string cannot hold");
-      return eventError(0, msg);
+   size_t at = utf8Bad(s, n);
+   if (at < n) {
+      snprintf(msg, sizeof msg, "the event is not valid UTF-8: byte 0x%02X at offset %zu%s", s[at], at,
+               s[at] ? " does not start a complete UTF-8 sequence" : " is NUL, which a PicoLisp string cannot hold");
+      CDR(body) = message(msg);
+      return 0;
    }
-   reset(&Out);
-   put(&Out, ",(NIL ", 6);
-   if (decode(data, got)) {
-      put(&Out, ")", 1);
-      return Out.p;
-   }
-   if ((long)got > small) {
+   int r = decode(s, n, &CAR(body));
+   if (r == 1)
+      return 0;
+   CAR(body) = Nil;
+   if (r == 0 && (long)n > small) {
       snprintf(msg, sizeof msg, "the event is not valid JSON: %s", Err);
-      return eventError(0, msg);
+      CDR(body) = message(msg);
+      return 0;
    }
-   reset(&Out);
-   put(&Out, ",(NIL ", 6);
-   sexpString((const char *)data, got);
-   putc1(&Out, ')');
-   return Out.p;
+   CAR(body) = mkStr((const char *)s, n);
+   return r == 2 ? 8 : 0;  /* 8: json.l decodes it */
+}
+
+/* One answer from the socket fd into (car root), as runtime.l's rtRequest1 reads it: (Status Headers Low . Body).
+ * Headers are ((Name . Value) ..) in their order, made only for isEvent; Low holds the headers named by
+ * plNames, ((name . Value) ..) with their lower-case name, the last first. With isEvent set, the Body of a 200 answer is (Event . Error), read with a timeout of `stall` ms for each read (bodies of
+ * at most `small` bytes that are valid UTF-8 but not JSON are the event as a string); any other Body is the
+ * text, or "(N bytes, not valid UTF-8)". Returns 1 plus flags (4: the event was cut off, close the connection;
+ * 8: the Event is its text, for json.l to decode), 0 when the connection ended before the answer did, 3 when
+ * its head is larger than MAX_HEAD. */
+int plAnswer(int fd, any root, int isEvent, int stall, long small) {
+   Head h;
+   size_t at;
+   int r = head(fd, root, &h, &at, isEvent);
+   if (r != 1)
+      return r;
+   int chunks = 0;
+   for (size_t i = 0; i + 7 <= h.len[1]; ++i)
+      chunks |= named(Rx.p + h.at[1] + i, 7, "chunked");
+   long want = h.len[0] ? decimal(Rx.p + h.at[0], h.len[0]) : 0;
+   int isBody = isEvent && CAR(h.top) == SHORT(200);
+   stall = isBody ? stall : 0;
+   const unsigned char *s;
+   size_t n;
+   if (chunks) {
+      if (!chunked(fd, &at, stall))
+         return 0;
+      s = (const unsigned char *)Body.p, n = Body.len, want = (long)n, small = LONG_MAX;
+   }
+   else {
+      want = want < 0 ? 0 : want;
+      int all = need(fd, at, (size_t)want, stall);
+      if (!all && !isBody)
+         return 0;
+      n = all ? (size_t)want : Rx.len - at;
+      s = (const unsigned char *)Rx.p + at;
+      at += n;
+   }
+   if (!isBody && utf8Bad(s, n) < n) {
+      char msg[60];
+      snprintf(msg, sizeof msg, "(%zu bytes, not valid UTF-8)", n);
+      CDR(h.low) = message(msg);
+   }
+   else if (!isBody)
+      CDR(h.low) = mkStr((const char *)s, n);
+   else if (chunks || want > 0)
+      r |= event(s, n, want, small, h.low);
+   else
+      CDR(h.low) = cons(Nil, Nil);
+   RxAt = at;
+   if (RxAt == Rx.len)
+      plForget();
+   else if (RxAt > (1 << 20)) {
+      memmove(Rx.p, Rx.p + RxAt, Rx.len - RxAt);
+      Rx.len -= RxAt, RxAt = 0;
+   }
+   return r;
+}
+
+/*** Requests to the Runtime API ***/
+static Buf Tx;
+
+/* One request written to the socket fd with one system call (as far as the socket takes it): head (its request
+ * line and headers), then for a kind of 1 or 2 a Content-Length and the body: the name of the symbol text (NIL:
+ * none) or the text plEncode made last. 1, or 0 when the connection is broken. */
+int plSend(int fd, const char *head, int kind, any text) {
+   Buf *body = &Out;
+   if (kind == 1) {
+      reset(&Text);
+      if (text != Nil)
+         symName(text, &Text);
+      body = &Text;
+   }
+   size_t n = kind ? body->len : 0;
+   reset(&Tx);
+   put(&Tx, head, strlen(head));
+   if (kind) {
+      char cl[40];
+      put(&Tx, cl, (size_t)snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", n));
+   }
+   put(&Tx, "\r\n", 2);
+   if (Tx.failed || (kind && body->failed))
+      return 0;
+   struct iovec io[2] = {{Tx.p, Tx.len}, {kind ? body->p : NULL, n}};
+   struct msghdr msg = {.msg_iov = io, .msg_iovlen = 2};
+   for (size_t left = Tx.len + n; left;) {
+      ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
+      if (w < 0 && errno == EINTR) {
+         interrupted();
+         continue;
+      }
+      if (w <= 0)
+         return 0;
+      left -= (size_t)w;
+      for (size_t k = (size_t)w; k;) {  /* skip what was sent */
+         size_t step = k < msg.msg_iov->iov_len ? k : msg.msg_iov->iov_len;
+         msg.msg_iov->iov_base = (char *)msg.msg_iov->iov_base + step;
+         msg.msg_iov->iov_len -= step;
+         k -= step;
+         if (!msg.msg_iov->iov_len && msg.msg_iovlen > 1)
+            ++msg.msg_iov, --msg.msg_iovlen;
+      }
+   }
+   return 1;
 }

@@ -41,6 +41,14 @@ else
     bad "lib/picolayer.so in the built layer" "$(ls "$layer/picoLisp/lib" | tr '\n' ' ') $(tail -3 "$work/native.log")"
 fi
 
+# The Runtime API protocol suite on the built interpreter (pil21 25.8): the helper reads the answers and builds
+# cells through that interpreter's own functions
+if python3 "$here/protocol_tests.py" "$layer" >"$work/protocol.log" 2>&1; then
+    ok "the Runtime API protocol suite on the built layer ($(tail -1 "$work/protocol.log"))"
+else
+    bad "the Runtime API protocol suite on the built layer" "$(grep FAIL "$work/protocol.log" | head -5)"
+fi
+
 printf '{"do":"json"}' >"$work/json.json"
 invoke json original.handler "$handlers" "$layer" "$work/json.json"
 if [[ $rc -eq 0 ]] && json_eq "$out" '{"decoded":"café","control":"a\u0001b","hex":"FF"}'; then

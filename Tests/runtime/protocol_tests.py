@@ -305,6 +305,29 @@ def logs_go_to_stdout_and_stderr():
 
 
 @test
+def sigterm_while_waiting_for_an_event_ends_the_runtime():
+    """Lambda may stop a runtime with SIGTERM while it waits on /next: PicoLisp's handler must run at once (it ends
+    the process), also while the C helper is the one waiting in read()."""
+    import subprocess
+    seen = {}
+
+    def stop(proc):
+        start = time.monotonic()
+        proc.terminate()
+        try:
+            proc.wait(3)
+            seen["took"], seen["code"] = time.monotonic() - start, proc.returncode
+        except subprocess.TimeoutExpired:
+            seen["took"] = None
+
+    r = run("main.echoEvent", [Event(b'{"n":1}', "t0")], before_stop=stop)
+    check(by_id(r, "t0", "response")["body"] == b'{"n":1}', "the event before")
+    check(seen.get("took") is not None, "the runtime did not end within 3 s of SIGTERM")
+    check(seen["took"] < 2, "took %.1f s to end after SIGTERM" % seen["took"])
+    check(seen["code"] == 0, "exit code %r after SIGTERM" % seen["code"])
+
+
+@test
 def connection_drop_and_reconnect():
     evs = [Event(b'{"n":1}', "d0"), Event(b'{"n":2}', "d1", drop_next=True), Event(b'{"n":3}', "d2", drop_response=True),
            Event(b'{"n":4}', "d3")]
@@ -361,6 +384,7 @@ def handlers_written_for_the_original_run_unchanged():
     with tempfile.TemporaryDirectory() as tmp:
         layer = os.path.join(tmp, "layer")
         shutil.copytree(LAYER, layer, symlinks=True)
+        shutil.rmtree(os.path.join(layer, "picoLisp", "json"), ignore_errors=True)  # a built layer's real one
         os.makedirs(os.path.join(layer, "picoLisp", "json"))
         with open(os.path.join(layer, "picoLisp", "json", "json.l"), "w") as f:
             # a stand-in for picolisp-json: the runtime must load it before the handler and keep its definitions
