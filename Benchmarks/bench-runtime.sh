@@ -27,16 +27,17 @@ fi
 python3 "$root/Tests/runtime/gen_sqs.py" "$work/sqs.json" 1800
 
 echo "== bench-runtime: per-invocation overhead, cold start, RSS"
-python3 "$here/bench_runtime.py" "$work/layer" "$work" "${with_libraries[@]}"
+mkdir -p "$work/c"
+cc -O2 -o "$work/c/bootstrap" "$here/emulator/noop-runtime.c"
+BENCH_C_LOOP=$work/c/bootstrap python3 "$here/bench_runtime.py" "$work/layer" "$work" "${with_libraries[@]}"
 
 if [[ -n ${1:-} && -x $1 ]]; then
     echo
     echo "== bench-runtime: 10,000 invocations through the picolayer emulator, 1 KB SQS-like event, echo handler"
-    mkdir -p "$work/fn" "$work/c" "$work/py"
+    mkdir -p "$work/fn" "$work/py"
     printf '(de echo (Event_Data Headers) Event_Data)\n' > "$work/fn/main.l"
     python3 -c 'import json; print(json.dumps({"Records": [{"messageId": "m" * 36, "body": "b" * 850}]}))' \
         > "$work/event.json"
-    cc -O2 -o "$work/c/bootstrap" "$here/emulator/noop-runtime.c"
     printf '#!/bin/sh\nexec %s -m awslambdaric "$_HANDLER"\n' "$(python3 -c 'import sys; print(sys.executable)')" \
         > "$work/py/bootstrap"
     chmod +x "$work/py/bootstrap"

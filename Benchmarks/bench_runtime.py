@@ -9,6 +9,7 @@ same events. Figures:
   cycle     wall time per invocation over the run, server included (same server for all)
   cold      time from spawning the process to the request line of its first GET /next
   RSS       resident set size of the runtime after 1,000 and after 10,000 invocations
+With BENCH_C_LOOP naming a build of Benchmarks/emulator/noop-runtime.c, that loop runs beside them as the floor.
 With a layer that also holds picolisp-json and picolisp-awscurl, the cold start is measured once per library the
 runtime preloads (each row adds one), beside awslambdaric's cold start in the same run, as a ratio.
 """
@@ -166,6 +167,9 @@ def main():
          [sys.executable, "-m", "awslambdaric", "echo_handler.handler"], 3000),
         ("original style (curl loop)", sh_root, "x.y", [curl_loop], 200),
     ]
+    c_loop = os.environ.get("BENCH_C_LOOP")
+    if c_loop:  # the floor: a minimal C loop that only speaks the protocol, against the same server
+        runtimes.append(("minimal C loop (floor)", sh_root, "x.y", [c_loop], 3000))
     try:
         import awslambdaric  # noqa: F401
     except ImportError:
@@ -212,6 +216,11 @@ def main():
             p50_by_name[ours], p50_by_name[peer], p50_by_name[ours] / p50_by_name[peer]))
         print("cold start p50: %.1f ms vs awslambdaric %.1f ms = %.3fx (goal <= 0.20)" % (
             colds_by_name[ours], colds_by_name[peer], colds_by_name[ours] / colds_by_name[peer]))
+        floor = cpu_by_name.get("minimal C loop (floor)")
+        if floor:
+            print("CPU per event above the minimal C loop's %.4f ms (the kernel's share of two HTTP exchanges): "
+                  "runtime.l %.4f ms, awslambdaric %.4f ms; the floor alone is %.2fx awslambdaric" % (
+                      floor, cpu_by_name[ours] - floor, cpu_by_name[peer] - floor, floor / cpu_by_name[peer]))
     if len(sys.argv) > 3:
         library_costs(sys.argv[3], pl_root, body, colds_by_name.get("awslambdaric (Python)"), work)
 

@@ -1,7 +1,7 @@
-/* picolayer.so: the fast path of the JSON codec (json.l) and of the runtime's Runtime API answers (runtime.l),
+/* picolayer.so: the fast path of the JSON codec (json.l) and of the runtime's Runtime API exchanges (runtime.l),
  * loaded with 'native'. It works on the interpreter's own cells, through functions its executable exports
- * (cons, consNum, consStr, findSym, sighandler; the same in pil21 23.2 and 25.8): values are decoded straight into
- * cells and encoded straight from them, without a text for PicoLisp's reader or printer in between.
+ * (cons, consNum, consStr, findSym, sighandler; the same in pil21 23.2 and 25.8): values are decoded straight
+ * into cells and encoded straight from them, without a text for PicoLisp's reader or printer in between.
  *
  *   plInit(NIL T true false null number)   the symbols of the data model; 1 when the interpreter exports
  *                       what the helper needs (json.l uses its PicoLisp code otherwise)
@@ -12,18 +12,18 @@
  *   plPack(any, syms)   the value -> its JSON text by json.l's encoding rules; NULL when it holds anything but
  *                       numbers of up to 60 bits, named symbols and proper lists (json.l then encodes it itself
  *                       and names any problem). syms is (symbols), to tell strings from internal symbols.
- *   plAnswer(fd, root, event, stall, small)   one HTTP/1.1 answer of the Runtime API read from the socket fd,
- *                       see there; plForget() drops what was read past it when the connection is closed
+ *                       plEncode(any, syms) keeps the text for plSend instead and returns its length.
+ *   plNames(lst), plAnswer(fd, root, event, stall, small), plSend(fd, lst, kind, text), plForget()
+ *                       runtime.l's exchanges with the Runtime API over its socket, see there
  *   plError(), plMemfd(), plClear(fd)
  *
- * Garbage collection can run inside every cons, consNum or consStr: each new cell is stored at once into a cell that is
- * reachable from root (or is an argument of the cons that links it), so nothing half-built is ever lost.
+ * Garbage collection can run inside every cons, consNum or consStr: each new cell is stored at once into a cell
+ * that is reachable from root (or is an argument of the call that links it), so nothing half-built is ever lost.
  * Every string returned stays valid until the next call. Compiled by build-pil21.sh with the interpreter's own
  * C compiler; json.l and runtime.l fall back to their pure PicoLisp code when the library is absent. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +57,27 @@ extern void sighandler(any) __attribute__((weak));
 
 static any Nil, T, True, False, Null, Number;
 
+/* Eight bytes at once: whether any is below 0x20, '"' or '\\' (what a JSON string must escape); exact, as no
+ * borrow runs past a byte that matches */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+#define BELOW(w, b) (((w) - (b) * ONES) & ~(w) & HIGHS)
+#define ZEROS(w) BELOW(w, 1)
+
+static int plain8(uint64_t w) {
+   return !(BELOW(w, 0x20) | ZEROS(w ^ ('"' * ONES)) | ZEROS(w ^ ('\\' * ONES)));
+}
+
+/* Past the bytes from s that a JSON string holds as they are (up to e) */
+static const unsigned char *plainRun(const unsigned char *s, const unsigned char *e) {
+   uint64_t w;
+   while (s + 8 <= e && (memcpy(&w, s, 8), plain8(w)))
+      s += 8;
+   while (s < e && *s >= 32 && *s != '"' && *s != '\\')
+      ++s;
+   return s;
+}
+
 typedef struct {
    char *p;
    size_t len, cap;
@@ -85,6 +106,17 @@ static void put(Buf *b, const void *s, size_t n) {
    memcpy(b->p + b->len, s, n);
    b->len += n;
    b->p[b->len] = '\0';
+}
+
+/* Room for n more bytes in b: 1, or 0 when memory ran out */
+static int reserve(Buf *b, size_t n) {
+   if (b->len + n + 1 <= b->cap)
+      return 1;
+   size_t len = b->len;
+   b->len = b->cap + n;  /* put grows the buffer to hold this much (it doubles) */
+   put(b, "", 0);
+   b->len = len;
+   return !b->failed;
 }
 
 static void putc1(Buf *b, char c) {
@@ -126,12 +158,20 @@ static int symName(any x, Buf *b) {
    if (t == ZERO)
       return 0;
    for (;;) {
-      char d[8];
-      int n = 0;
+      if (!reserve(b, 8))
+         return 1;
       uint64_t c = t & 2 ? t >> 4 : CAR(t - 4);
-      for (; c && n < 8; c >>= 8)
-         d[n++] = (char)(c & 255);
-      put(b, d, (size_t)n);
+      if (!(t & 2) && !ZEROS(c))  /* a digit holds eight bytes */
+         memcpy(b->p + b->len, &c, 8), b->len += 8;
+      else {  /* a zero byte before others ends the name, as for the interpreter (symByte) */
+         for (int i = 0; i < 8 && (c & 255); ++i, c >>= 8)
+            b->p[b->len++] = (char)(c & 255);
+         if (c) {
+            b->p[b->len] = '\0';
+            return 1;
+         }
+      }
+      b->p[b->len] = '\0';
       if (t & 2)
          return 1;
       t = CDR(t - 4);
@@ -156,10 +196,6 @@ static any mkStr(const char *s, size_t n) {
       name = consNum(digit, name);
    }
    return consStr(name);
-}
-
-static any text(const Buf *b) {
-   return mkStr(b->p, b->len);
 }
 
 /*** Decoding ***/
@@ -266,13 +302,20 @@ static int escape(In *in) {
    }
 }
 
-/* After the opening quote: the string's bytes into Str (the text is valid UTF-8: a PicoLisp name, or checked) */
+/* After the opening quote: the string's bytes at StrP, StrN of them: in the text itself when it has no escape,
+ * else in Str (the text is valid UTF-8: a PicoLisp name, or checked) */
+static const char *StrP;
+static size_t StrN;
+
 static int string(In *in) {
+   const unsigned char *run = in->s;
+   in->s = plainRun(in->s, in->end);
+   if (in->s < in->end && *in->s == '"') {
+      StrP = (const char *)run, StrN = (size_t)(in->s++ - run);
+      return 1;
+   }
    reset(&Str);
    for (;;) {
-      const unsigned char *run = in->s;
-      while (in->s < in->end && *in->s >= 32 && *in->s != '"' && *in->s != '\\')
-         ++in->s;
       put(&Str, run, (size_t)(in->s - run));
       if (in->s >= in->end)
          return bad(in, "unterminated string");
@@ -285,10 +328,17 @@ static int string(In *in) {
       }
       if (!escape(in))
          return 0;
+      run = in->s;
+      in->s = plainRun(in->s, in->end);
    }
    if (Str.failed)
       return bad(in, "out of memory");
+   StrP = Str.p, StrN = Str.len;
    return 1;
+}
+
+static any strText(void) {
+   return mkStr(StrP, StrN);
 }
 
 static int digits(const unsigned char **p, const unsigned char *e) {
@@ -366,7 +416,7 @@ static int object(In *in, any *slot) {
       ++in->s;
       if (!string(in))
          return 0;
-      any pair = cons(text(&Str), Nil);
+      any pair = cons(strText(), Nil);
       any cell = cons(pair, Nil);
       *(tail ? &CDR(tail) : slot) = cell;
       tail = cell;
@@ -428,7 +478,7 @@ static int value(In *in, any *slot) {
       ++in->s;
       if (!string(in))
          return 0;
-      *slot = text(&Str);
+      *slot = strText();
       return 1;
    default:
       return atom(in, slot);
@@ -458,12 +508,11 @@ int plParse(any root, any sym) {
 }
 
 /*** Encoding ***/
-static void jsonString(const unsigned char *s, size_t n) {
-   putc1(&Out, '"');
+/* The n bytes at s into Out as the inside of a JSON string */
+static void escaped(const unsigned char *s, size_t n) {
    for (size_t i = 0; i < n;) {
       size_t run = i;
-      while (i < n && s[i] >= 32 && s[i] != '"' && s[i] != '\\')
-         ++i;
+      i = (size_t)(plainRun(s + i, s + n) - s);
       put(&Out, s + run, i - run);
       if (i >= n)
          break;
@@ -483,15 +532,24 @@ static void jsonString(const unsigned char *s, size_t n) {
       }
       }
    }
-   putc1(&Out, '"');
+}
+
+/* The decimal digits of v (and a minus) at the end of d[24]; returns where they start */
+static char *digitsOf(uint64_t v, int minus, char *d) {
+   char *p = d + 24;
+   do
+      *--p = (char)('0' + v % 10);
+   while (v /= 10);
+   if (minus)
+      *--p = '-';
+   return p;
 }
 
 static int number(any x) {
    if (!(x & 2))
       return 0;  /* a big number: json.l prints it */
-   char d[24];
-   int n = snprintf(d, sizeof d, "%s%llu", x & 8 ? "-" : "", (unsigned long long)(x >> 4));
-   put(&Out, d, (size_t)n);
+   char d[24], *p = digitsOf(x >> 4, x & 8, d);
+   put(&Out, p, (size_t)(d + 24 - p));
    return 1;
 }
 
@@ -507,10 +565,38 @@ static int quoted(any x) {
       return put(&Out, "\"\"", 2), 1;
    if (!IS_SYM(x))
       return 0;
-   reset(&Str);
-   if (!symName(x, &Str))
+   /* the name's digits straight into Out: eight plain bytes at once, others by jsonString */
+   any t = CAR(x - 8);
+   if (t & 8)
       return 0;
-   jsonString((const unsigned char *)Str.p, Str.len);
+   while (!IS_NUM(t))
+      t = CDR(t);
+   if (t == ZERO)
+      return 0;
+   putc1(&Out, '"');
+   for (;;) {
+      uint64_t c = t & 2 ? t >> 4 : CAR(t - 4);
+      if (!(t & 2) && plain8(c)) {
+         if (!reserve(&Out, 8))
+            return 0;
+         memcpy(Out.p + Out.len, &c, 8);
+         Out.len += 8;
+         Out.p[Out.len] = '\0';
+      }
+      else {
+         unsigned char d[8];
+         size_t n = 0;
+         for (; n < 8 && (c & 255); c >>= 8)
+            d[n++] = (unsigned char)(c & 255);
+         escaped(d, n);
+         if (c)
+            break;  /* a zero byte before others ends the name, as for the interpreter (symByte) */
+      }
+      if (t & 2)
+         break;
+      t = CDR(t - 4);
+   }
+   putc1(&Out, '"');
    return 1;
 }
 
@@ -699,30 +785,12 @@ static void interrupted(void) {
       sighandler(Nil);
 }
 
-/* Room for n more bytes in b: 1, or 0 when memory ran out */
-static int reserve(Buf *b, size_t n) {
-   if (b->len + n + 1 <= b->cap)
-      return 1;
-   size_t len = b->len;
-   b->len = b->cap + n;  /* put grows the buffer to hold this much (it doubles) */
-   put(b, "", 0);
-   b->len = len;
-   return !b->failed;
-}
-
-/* More bytes from fd into Rx: 1; 0 when the stream ended, or failed, or sent nothing for `stall` ms (0: wait) */
+/* More bytes from fd into Rx: 1; 0 when the stream ended or failed. The socket has a receive timeout (runtime.l
+ * sets it when it connects): with `stall`, a read that times out is a failure too (the body stopped short);
+ * without, the wait goes on (an event may be long in coming). A poll before each read would cost a system call
+ * for every event. */
 static int fill(int fd, int stall) {
    for (;;) {
-      if (stall > 0) {
-         struct pollfd p = {fd, POLLIN, 0};
-         int r = poll(&p, 1, stall);
-         if (r < 0 && errno == EINTR) {
-            interrupted();
-            continue;
-         }
-         if (r <= 0)
-            return 0;
-      }
       if (!reserve(&Rx, 65536))
          return 0;
       ssize_t n = read(fd, Rx.p + Rx.len, Rx.cap - Rx.len - 1);
@@ -731,11 +799,10 @@ static int fill(int fd, int stall) {
          Rx.p[Rx.len] = '\0';
          return 1;
       }
-      if (n < 0 && errno == EINTR) {
+      if (n < 0 && errno == EINTR)
          interrupted();
-         continue;
-      }
-      return 0;
+      else if (!(n < 0 && !stall && (errno == EAGAIN || errno == EWOULDBLOCK)))
+         return 0;
    }
 }
 
@@ -768,8 +835,8 @@ static int lower(int c) {
    return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
-static int named(const char *s, size_t n, const char *name) {
-   if (strlen(name) != n)
+static int named(const char *s, size_t n, const char *name, size_t len) {
+   if (len != n)
       return 0;
    for (size_t i = 0; i < n; ++i)
       if (lower((unsigned char)s[i]) != name[i])
@@ -830,7 +897,7 @@ static void header(Head *h, size_t at, size_t n, any *tail, int all) {
       ++v;
    int known = -1;
    for (int i = 0; i < NameCount && known < 0; ++i)
-      if (named(s, k, Names[i].name))
+      if (named(s, k, Names[i].name, Names[i].len))
          known = i;
    if (all) {
       any pair = cons(mkStr(s, k), Nil);
@@ -846,7 +913,7 @@ static void header(Head *h, size_t at, size_t n, any *tail, int all) {
       any pair = CAR(cell) = cons(Names[known].sym, Nil);
       CDR(pair) = mkStr(s + v, n - v);
    }
-   int which = named(s, k, "content-length") ? 0 : named(s, k, "transfer-encoding") ? 1 : -1;
+   int which = named(s, k, "content-length", 14) ? 0 : named(s, k, "transfer-encoding", 17) ? 1 : -1;
    if (which >= 0)
       h->at[which] = at + v, h->len[which] = n - v;
 }
@@ -925,6 +992,12 @@ static int chunked(int fd, size_t *at, int stall) {
 static size_t utf8Bad(const unsigned char *s, size_t n) {
    size_t i = 0;
    while (i < n) {
+      uint64_t w;
+      if (i + 8 <= n && (memcpy(&w, s + i, 8), !((w | ~((w | 0x8080808080808080) - 0x0101010101010101)) &
+                                                  0x8080808080808080))) {
+         i += 8;  /* eight bytes from 1 to 127 */
+         continue;
+      }
       unsigned b = s[i];
       if (b >= 1 && b < 128) {
          ++i;
@@ -984,11 +1057,12 @@ static int event(const unsigned char *s, size_t n, long want, long small, any ce
 
 /* One answer from the socket fd into (car root), as runtime.l's rtRequest1 reads it: (Status Headers Low . Body).
  * Headers are ((Name . Value) ..) in their order, made only for isEvent; Low holds the headers named by
- * plNames, ((name . Value) ..) with their lower-case name, the last first. With isEvent set, the Body of a 200 answer is (Event . Error), read with a timeout of `stall` ms for each read (bodies of
- * at most `small` bytes that are valid UTF-8 but not JSON are the event as a string); any other Body is the
- * text, or "(N bytes, not valid UTF-8)". Returns 1 plus flags (4: the event was cut off, close the connection;
- * 8: the Event is its text, for json.l to decode), 0 when the connection ended before the answer did, 3 when
- * its head is larger than MAX_HEAD. */
+ * plNames, ((name . Value) ..) with their lower-case name, the last first. With isEvent set, the Body of a 200
+ * answer is (Event . Error), and with `stall` set, a read of it that times out (see fill) cuts it off; bodies of
+ * at most `small` bytes that are valid UTF-8 but not JSON are the event as a string. Any other Body is the text,
+ * or "(N bytes, not valid UTF-8)". Returns 1 plus flags (4: the event was cut off, close the connection; 8: the
+ * Event is its text, for json.l to decode), 0 when the connection ended before the answer did, 3 when its head
+ * is larger than MAX_HEAD. */
 int plAnswer(int fd, any root, int isEvent, int stall, long small) {
    Head h;
    size_t at;
@@ -997,7 +1071,7 @@ int plAnswer(int fd, any root, int isEvent, int stall, long small) {
       return r;
    int chunks = 0;
    for (size_t i = 0; i + 7 <= h.len[1]; ++i)
-      chunks |= named(Rx.p + h.at[1] + i, 7, "chunked");
+      chunks |= named(Rx.p + h.at[1] + i, 7, "chunked", 7);
    long want = h.len[0] ? decimal(Rx.p + h.at[0], h.len[0]) : 0;
    int isBody = isEvent && CAR(h.top) == SHORT(200);
    stall = isBody ? stall : 0;
@@ -1042,9 +1116,9 @@ int plAnswer(int fd, any root, int isEvent, int stall, long small) {
 static Buf Tx;
 
 /* One request written to the socket fd with one system call (as far as the socket takes it): head (its request
- * line and headers), then for a kind of 1 or 2 a Content-Length and the body: the name of the symbol text (NIL:
+ * line and headers: the names of the strings in the list head, one after another), then for a kind of 1 or 2 a Content-Length and the body: the name of the symbol text (NIL:
  * none) or the text plEncode made last. 1, or 0 when the connection is broken. */
-int plSend(int fd, const char *head, int kind, any text) {
+int plSend(int fd, any head, int kind, any text) {
    Buf *body = &Out;
    if (kind == 1) {
       reset(&Text);
@@ -1054,10 +1128,14 @@ int plSend(int fd, const char *head, int kind, any text) {
    }
    size_t n = kind ? body->len : 0;
    reset(&Tx);
-   put(&Tx, head, strlen(head));
+   for (; !IS_NUM(head) && !IS_SYM(head); head = CDR(head))
+      if (IS_SYM(CAR(head)) && CAR(head) != Nil)
+         symName(CAR(head), &Tx);
    if (kind) {
-      char cl[40];
-      put(&Tx, cl, (size_t)snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", n));
+      char d[24], *p = digitsOf(n, 0, d);
+      put(&Tx, "Content-Length: ", 16);
+      put(&Tx, p, (size_t)(d + 24 - p));
+      put(&Tx, "\r\n", 2);
    }
    put(&Tx, "\r\n", 2);
    if (Tx.failed || (kind && body->failed))

@@ -243,12 +243,14 @@ def invalid_events(r, ids):
 
 
 BROKEN_UTF8 = [b'"\xc3', b'"ab\xe2\x82"', b'{"s":"\xff abc"}', b"a\x00b", b'"\xc0\xaf"', b'"\xed\xa0\x80"',
-               b'"\xf4\x90\x80\x80"', b"\x80", b'"\xf0\x9f\x98"']
+               b'"\xf4\x90\x80\x80"', b"\x80", b'"\xf0\x9f\x98"', b'{"text":"abcdefghijk\x00lmnopqrstuvw"}',
+               b'{"text":"abcdefghijklmnopqrs\xc3"}']
 
 
 @test
 def broken_utf8_in_a_small_event_is_an_invalid_event_at_once():
-    # cut-off, bad continuation, 0xFF, NUL, overlong, surrogate, above U+10FFFF, stray continuation, cut off
+    # cut-off, bad continuation, 0xFF, NUL, overlong, surrogate, above U+10FFFF, stray continuation, cut off, NUL
+    # and cut-off after plain text
     evs = [Event(b, "u%d" % i) for i, b in enumerate(BROKEN_UTF8)]
     evs += [Event('"caf\u00e9 \U0001F600"'.encode(), "ok0"), Event("caf\u00e9 \u20ac".encode(), "ok1")]
     start = time.monotonic()
@@ -259,6 +261,9 @@ def broken_utf8_in_a_small_event_is_an_invalid_event_at_once():
     check("byte 0xC3 at offset 1" in msgs[0], "offset of the cut-off character: %r" % msgs[0])
     check("byte 0xE2 at offset 3" in msgs[1], "offset of the broken sequence: %r" % msgs[1])
     check("NUL" in msgs[3], "NUL: %r" % msgs[3])
+    # the same within runs of eight plain bytes (the helper checks those eight at a time)
+    check("byte 0x00 at offset 20 is NUL" in msgs[9], "NUL within a run: %r" % msgs[9])
+    check("byte 0xC3 at offset 28" in msgs[10], "a cut-off character after a run: %r" % msgs[10])
     check(by_id(r, "ok0", "response")["body"] == "caf\u00e9 \U0001F600".encode(), "valid JSON string")
     check(by_id(r, "ok1", "response")["body"] == "caf\u00e9 \u20ac".encode(), "valid text passed unchanged")
     check(r["connections"] == 1, "a broken event must not cost the connection: %d" % r["connections"])
