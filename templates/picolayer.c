@@ -148,14 +148,21 @@ int plInit(any nil, any t, any tru, any fals, any nul, any number) {
    return cons && consNum && consStr && findSym;
 }
 
-/* The bytes of a symbol's name appended to b; 0 for an external or anonymous symbol */
-static int symName(any x, Buf *b) {
+/* A symbol's name (the number at the end of its tail, after the properties); 0 for an external or anonymous
+ * symbol */
+static any nameOf(any x) {
    any t = CAR(x - 8);
    if (t & 8)
       return 0;
    while (!IS_NUM(t))
       t = CDR(t);
-   if (t == ZERO)
+   return t == ZERO ? 0 : t;
+}
+
+/* The bytes of a symbol's name appended to b; 0 for an external or anonymous symbol */
+static int symName(any x, Buf *b) {
+   any t = nameOf(x);
+   if (!t)
       return 0;
    for (;;) {
       if (!reserve(b, 8))
@@ -565,13 +572,8 @@ static int quoted(any x) {
       return put(&Out, "\"\"", 2), 1;
    if (!IS_SYM(x))
       return 0;
-   /* the name's digits straight into Out: eight plain bytes at once, others by jsonString */
-   any t = CAR(x - 8);
-   if (t & 8)
-      return 0;
-   while (!IS_NUM(t))
-      t = CDR(t);
-   if (t == ZERO)
+   any t = nameOf(x);  /* its digits straight into Out: eight plain bytes at once, others escaped */
+   if (!t)
       return 0;
    putc1(&Out, '"');
    for (;;) {
@@ -624,12 +626,8 @@ static int items(any x, int first, int depth) {
 
 /* (number . "1.5e3"): a string (not an internal symbol) that is a number with a fraction or an exponent */
 static int fraction(any s) {
-   if (!IS_SYM(s) || s == Nil)
-      return 0;
-   any t = CAR(s - 8);
-   while (!IS_NUM(t))
-      t = CDR(t);
-   if (findSym(s, t, Syms))
+   any t = IS_SYM(s) && s != Nil ? nameOf(s) : 0;
+   if (!t || findSym(s, t, Syms))
       return 0;
    reset(&Str);
    if (!symName(s, &Str))

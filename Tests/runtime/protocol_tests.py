@@ -333,6 +333,39 @@ def sigterm_while_waiting_for_an_event_ends_the_runtime():
 
 
 @test
+def a_new_trace_id_per_invocation_does_not_grow_the_process():
+    """Lambda sends a new Lambda-Runtime-Trace-Id with every event; glibc's setenv keeps every value it was given
+    (about 150 bytes each), so _X_AMZN_TRACE_ID must not be set with it."""
+    import threading
+    n, rss = 12000, {}
+
+    def sample(pid):
+        with open("/proc/%d/status" % pid) as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+    def watch(proc, state):
+        def poll():
+            while proc.poll() is None and "early" not in rss:
+                with state.lock:
+                    if len(state.answered) >= 2000:
+                        rss["early"] = sample(proc.pid)
+                time.sleep(0.01)
+        threading.Thread(target=poll, daemon=True).start()
+
+    def stop(proc):
+        rss["late"] = sample(proc.pid)
+
+    trace = "Root=1-5759e988-bd862e3fe1be46a9942%05d;Parent=53995c3f42cd8ad8;Sampled=1"
+    evs = [Event(b'{"n":1}', "x%05d" % i, trace=trace % i) for i in range(n)]
+    r = run("main.context", evs[:-1] + [Event(b"{}", "xlast", trace=trace % 99999)], watch=watch, before_stop=stop,
+            timeout=180)
+    check(json.loads(by_id(r, "xlast", "response")["body"])["traceEnv"] == trace % 99999, "the last trace id")
+    check("early" in rss and "late" in rss, "RSS not sampled: %r" % rss)
+    check(rss["late"] - rss["early"] < 600, "RSS grew by %d KiB over %d invocations" % (rss["late"] - rss["early"],
+                                                                                        n - 2000))
+
+
+@test
 def connection_drop_and_reconnect():
     evs = [Event(b'{"n":1}', "d0"), Event(b'{"n":2}', "d1", drop_next=True), Event(b'{"n":3}', "d2", drop_response=True),
            Event(b'{"n":4}', "d3")]
