@@ -1142,10 +1142,8 @@ int plSend(int fd, any head, int kind, any text) {
    struct msghdr msg = {.msg_iov = io, .msg_iovlen = 2};
    for (size_t left = Tx.len + n; left;) {
       ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
-      if (w < 0 && errno == EINTR) {
-         interrupted();
-         continue;
-      }
+      if (w < 0 && errno == EINTR)
+         continue;  /* PicoLisp handles the signal after the call: a handler run now could change Out */
       if (w <= 0)
          return 0;
       left -= (size_t)w;
