@@ -355,6 +355,31 @@ static int digits(const unsigned char **p, const unsigned char *e) {
    return *p > s;
 }
 
+/* Whether the bytes from s to e are an RFC 8259 number; *frac then says whether it has a fraction or an
+ * exponent */
+static int number(const unsigned char *s, const unsigned char *e, int *frac) {
+   *frac = 0;
+   if (s < e && *s == '-')
+      ++s;
+   if (s < e && *s == '0')
+      ++s;
+   else if (!digits(&s, e))
+      return 0;
+   if (s < e && *s == '.') {
+      ++s, *frac = 1;
+      if (!digits(&s, e))
+         return 0;
+   }
+   if (s < e && (*s == 'e' || *s == 'E')) {
+      ++s, *frac = 1;
+      if (s < e && (*s == '+' || *s == '-'))
+         ++s;
+      if (!digits(&s, e))
+         return 0;
+   }
+   return s == e;
+}
+
 /* A number or literal: the run of bytes up to a delimiter, as json.l's jsonAtom reads it, into *slot */
 static int atom(In *in, any *slot) {
    const unsigned char *s = in->s, *e;
@@ -368,27 +393,8 @@ static int atom(In *in, any *slot) {
       return *slot = False, 1;
    if (n == 4 && !memcmp(s, "null", 4))
       return *slot = Null, 1;
-   const unsigned char *p = s;
-   int frac = 0, minus = 0;
-   if (p < e && *p == '-')
-      ++p, minus = 1;
-   if (p < e && *p == '0')
-      ++p;
-   else if (!digits(&p, e))
-      goto invalid;
-   if (p < e && *p == '.') {
-      ++p, frac = 1;
-      if (!digits(&p, e))
-         goto invalid;
-   }
-   if (p < e && (*p == 'e' || *p == 'E')) {
-      ++p, frac = 1;
-      if (p < e && (*p == '+' || *p == '-'))
-         ++p;
-      if (!digits(&p, e))
-         goto invalid;
-   }
-   if (p != e)
+   int frac, minus = n && *s == '-';
+   if (!number(s, e, &frac))
       goto invalid;
    if (frac) {
       any name = mkStr((const char *)s, n);
@@ -400,7 +406,7 @@ static int atom(In *in, any *slot) {
       return 0;
    }
    uint64_t v = 0;
-   for (p = s + minus; p < e; ++p)
+   for (const unsigned char *p = s + minus; p < e; ++p)
       v = v * 10 + (uint64_t)(*p - '0');
    *slot = SHORT(v) | (minus && v ? 8 : 0);
    return 1;
@@ -552,7 +558,7 @@ static char *digitsOf(uint64_t v, int minus, char *d) {
    return p;
 }
 
-static int number(any x) {
+static int integer(any x) {
    if (!(x & 2))
       return 0;  /* a big number: json.l prints it */
    char d[24], *p = digitsOf(x >> 4, x & 8, d);
@@ -564,7 +570,7 @@ static int number(any x) {
 static int quoted(any x) {
    if (IS_NUM(x)) {
       putc1(&Out, '"');
-      int ok = number(x);
+      int ok = integer(x);
       putc1(&Out, '"');
       return ok;
    }
@@ -632,28 +638,8 @@ static int fraction(any s) {
    reset(&Str);
    if (!symName(s, &Str))
       return 0;
-   In in = {(const unsigned char *)Str.p, (const unsigned char *)Str.p + Str.len, 0, 0};
-   const unsigned char *p = in.s;
-   if (p < in.end && *p == '-')
-      ++p;
-   if (p < in.end && *p == '0')
-      ++p;
-   else if (!digits(&p, in.end))
-      return 0;
-   int frac = 0;
-   if (p < in.end && *p == '.') {
-      ++p, frac = 1;
-      if (!digits(&p, in.end))
-         return 0;
-   }
-   if (p < in.end && (*p == 'e' || *p == 'E')) {
-      ++p, frac = 1;
-      if (p < in.end && (*p == '+' || *p == '-'))
-         ++p;
-      if (!digits(&p, in.end))
-         return 0;
-   }
-   if (p != in.end || !frac)
+   int frac;
+   if (!number((const unsigned char *)Str.p, (const unsigned char *)Str.p + Str.len, &frac) || !frac)
       return 0;  /* not a number with a fraction or exponent: json.l decides */
    put(&Out, Str.p, Str.len);
    return 1;
@@ -668,7 +654,7 @@ static int member(any m, int depth) {
 
 static int encode(any x, int depth) {
    if (IS_NUM(x))
-      return number(x);
+      return integer(x);
    if (IS_SYM(x)) {
       if (x == Nil)
          return put(&Out, "{}", 2), 1;
@@ -725,9 +711,7 @@ long plEncode(any x, any syms) {
 }
 
 const char *plPack(any x, any syms) {
-   Syms = syms;
-   reset(&Out);
-   if (!encode(x, 0) || Out.failed)
+   if (plEncode(x, syms) < 0)
       return snprintf(Err, sizeof Err, "not encoded here"), NULL;
    return Out.p;
 }
@@ -920,17 +904,10 @@ static void header(Head *h, size_t at, size_t n, any *tail, int all) {
  * status line is empty, as runtime.l reads it); 3 when the head is larger than MAX_HEAD. */
 static int head(int fd, any root, Head *h, size_t *at, int all) {
    size_t p = RxAt, start, n;
-   if (!line(fd, &p, &start, &n, 0))  /* the whole head first, then its cells */
+   if (!line(fd, &p, &start, &n, 0))
       return Rx.len - RxAt > MAX_HEAD ? 3 : 0;
    if (n == 0)
       return 0;
-   do
-      if (!line(fd, &p, &start, &n, 0) || p - RxAt > MAX_HEAD)
-         return Rx.len - RxAt > MAX_HEAD ? 3 : 0;
-   while (n && Rx.p[start] != '\r');
-   size_t end = p;
-   p = RxAt;
-   line(fd, &p, &start, &n, 0);
    const char *s = Rx.p + start, *sp = memchr(s, ' ', n);
    any status = Nil;
    if (sp) {
@@ -943,10 +920,14 @@ static int head(int fd, any root, Head *h, size_t *at, int all) {
    h->hdrs = CDR(h->top) = cons(Nil, Nil);
    h->low = CDR(h->hdrs) = cons(Nil, Nil);
    h->len[0] = h->len[1] = 0;
-   any tail = 0;
-   while (line(fd, &p, &start, &n, 0) && p < end)
+   for (any tail = 0;;) {  /* up to an empty line (or one that starts with CR, as rtHead reads it) */
+      if (!line(fd, &p, &start, &n, 0) || p - RxAt > MAX_HEAD)
+         return Rx.len - RxAt > MAX_HEAD ? 3 : 0;
+      if (!n || Rx.p[start] == '\r')
+         break;
       header(h, start, n, &tail, all);
-   *at = end;
+   }
+   *at = p;
    return 1;
 }
 
